@@ -1,0 +1,110 @@
+package catalog
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func mustApply(t *testing.T, c *Catalog, index uint64, op Op) Result {
+	t.Helper()
+	op.At = t0
+	res := c.Apply(index, op)
+	if res.Error != "" {
+		t.Fatalf("apply %s at %d: %s %s", op.Type, index, res.Error, res.Message)
+	}
+	return res
+}
+
+func TestInitOnceAndTokens(t *testing.T) {
+	c := New()
+	mustApply(t, c, 1, Op{Type: OpInit, Account: &Account{ID: "acc1", Name: "main"}, Token: &Token{ID: "admin", Hash: HashToken("s3cret")}})
+	// A second init (another node racing) changes nothing.
+	mustApply(t, c, 2, Op{Type: OpInit, Account: &Account{ID: "acc2", Name: "other"}})
+	if a, ok := c.DefaultAccount(); !ok || a.ID != "acc1" {
+		t.Fatalf("default account = %+v, %v", a, ok)
+	}
+	if len(c.Accounts()) != 1 {
+		t.Fatalf("accounts = %v", c.Accounts())
+	}
+	if tok, ok := c.TokenByHash(HashToken("s3cret")); !ok || tok.ID != "admin" {
+		t.Fatalf("token lookup = %+v %v", tok, ok)
+	}
+	if _, ok := c.TokenByHash(HashToken("wrong")); ok {
+		t.Fatal("wrong secret matched")
+	}
+	res := c.Apply(3, Op{Type: OpRevokeToken, Token: &Token{ID: "nope"}})
+	if !errors.Is(res.Err(), ErrNotFound) {
+		t.Fatalf("revoke unknown: %v", res.Err())
+	}
+	if c.Version() != 2 {
+		t.Fatalf("a refused op moved the version to %d", c.Version())
+	}
+}
+
+func TestResourcesNamesUniquePerKind(t *testing.T) {
+	c := New()
+	mustApply(t, c, 1, Op{Type: OpInit, Account: &Account{ID: "a"}})
+	mustApply(t, c, 2, Op{Type: OpCreateResource, Resource: &Resource{Kind: KindKVNamespace, AccountID: "a", ID: "ns1", Name: "sessions"}})
+	// Same name, same kind: refused and nothing changes.
+	before := snapshotBytes(t, c)
+	res := c.Apply(3, Op{Type: OpCreateResource, At: t0, Resource: &Resource{Kind: KindKVNamespace, AccountID: "a", ID: "ns2", Name: "sessions"}})
+	if !errors.Is(res.Err(), ErrExists) {
+		t.Fatalf("duplicate name: %v", res.Err())
+	}
+	if !bytes.Equal(before, snapshotBytes(t, c)) {
+		t.Fatal("refused create changed state")
+	}
+	// Same name, other kind: fine.
+	mustApply(t, c, 4, Op{Type: OpCreateResource, Resource: &Resource{Kind: KindD1Database, AccountID: "a", ID: "db1", Name: "sessions"}})
+	// Unknown account.
+	if res := c.Apply(5, Op{Type: OpCreateResource, Resource: &Resource{Kind: KindKVNamespace, AccountID: "zz", ID: "x", Name: "x"}}); !errors.Is(res.Err(), ErrNotFound) {
+		t.Fatalf("unknown account: %v", res.Err())
+	}
+	mustApply(t, c, 6, Op{Type: OpRenameResource, Resource: &Resource{Kind: KindKVNamespace, AccountID: "a", ID: "ns1", Name: "renamed"}})
+	if r, _ := c.Resource(KindKVNamespace, "a", "ns1"); r.Name != "renamed" || !r.CreatedAt.Equal(t0) {
+		t.Fatalf("after rename: %+v", r)
+	}
+	mustApply(t, c, 7, Op{Type: OpDeleteResource, Resource: &Resource{Kind: KindKVNamespace, AccountID: "a", ID: "ns1"}})
+	if got := c.Resources(KindKVNamespace, "a"); len(got) != 0 {
+		t.Fatalf("after delete: %v", got)
+	}
+	if res := c.Apply(8, Op{Type: OpDeleteResource, Resource: &Resource{Kind: KindKVNamespace, AccountID: "a", ID: "ns1"}}); !errors.Is(res.Err(), ErrNotFound) {
+		t.Fatalf("delete twice: %v", res.Err())
+	}
+}
+
+func TestSnapshotRestoreRoundTrip(t *testing.T) {
+	c := New()
+	mustApply(t, c, 1, Op{Type: OpInit, Account: &Account{ID: "a"}})
+	mustApply(t, c, 2, Op{Type: OpCreateResource, Resource: &Resource{Kind: KindR2Bucket, AccountID: "a", ID: "b1", Name: "photos", Attrs: map[string]string{"location": "weur"}}})
+	snap := snapshotBytes(t, c)
+	d := New()
+	changed := d.Changed()
+	if err := d.Restore(bytes.NewReader(snap)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changed:
+	default:
+		t.Fatal("restore did not signal a change")
+	}
+	if !bytes.Equal(snap, snapshotBytes(t, d)) || d.Version() != 2 {
+		t.Fatal("restored catalog differs")
+	}
+	if err := d.Restore(bytes.NewReader([]byte("{not json"))); err == nil {
+		t.Fatal("garbage snapshot accepted")
+	}
+}
+
+func snapshotBytes(t *testing.T, c *Catalog) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := c.Snapshot(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}

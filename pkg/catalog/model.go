@@ -1,0 +1,60 @@
+package catalog
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// Kind names a resource registry.
+type Kind string
+
+// The resource kinds services register in the catalog.
+const (
+	KindKVNamespace Kind = "kv_namespace"
+	KindD1Database  Kind = "d1_database"
+	KindDONamespace Kind = "do_namespace"
+	KindR2Bucket    Kind = "r2_bucket"
+	KindQueue       Kind = "queue"
+)
+
+func (k Kind) valid() bool {
+	switch k {
+	case KindKVNamespace, KindD1Database, KindDONamespace, KindR2Bucket, KindQueue:
+		return true
+	}
+	return false
+}
+
+// Account is a tenant that owns resources.
+type Account struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Token is an API token. Only the SHA-256 of its secret is kept.
+type Token struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Resource is one entry of a registry: a KV namespace, a D1 database, ...
+// Names are unique per kind within an account.
+type Resource struct {
+	Kind      Kind              `json:"kind"`
+	AccountID string            `json:"account_id"`
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	CreatedAt time.Time         `json:"created_at"`
+	Attrs     map[string]string `json:"attrs,omitempty"`
+}
+
+// HashToken returns the hex SHA-256 of a token secret, the form the catalog
+// stores and compares.
+func HashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}

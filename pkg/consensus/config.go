@@ -1,0 +1,104 @@
+package consensus
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/cluster"
+	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config configures a node's Raft member.
+type Config struct {
+	// NodeID is the Raft server id; it equals the gossip node id.
+	NodeID string
+	// Dir holds the log (raft-wal) and snapshots.
+	Dir string
+	// Listener accepts Raft traffic; Advertise is the address peers dial.
+	Listener  net.Listener
+	Advertise net.Addr
+	// StreamLayer, when set, wraps the listener (fault injection, latency).
+	StreamLayer func(ln net.Listener, advertise net.Addr) raft.StreamLayer
+	// Bootstrap lets a node with no Raft state start a new cluster as its
+	// first voter. A node that is told to join never bootstraps.
+	Bootstrap bool
+	// Voters is how many voters the leader keeps (default 3).
+	Voters int
+	// DeadServerGrace is how long a failed member stays in the Raft
+	// configuration before the leader removes it (default 60 s).
+	DeadServerGrace time.Duration
+	// VoterReplaceAfter is how long a voter may be unreachable before the
+	// leader demotes it in favour of a healthy non-voter (default 10 s).
+	VoterReplaceAfter time.Duration
+	// ReconcileInterval is the leader's membership check period (default 1 s).
+	ReconcileInterval time.Duration
+	// HeartbeatTimeout, ElectionTimeout and LeaderLeaseTimeout tune Raft
+	// (defaults 1 s, 1 s, 500 ms, Raft's own LAN defaults).
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	// SnapshotThreshold is how many log entries trigger a snapshot (default 8192).
+	SnapshotThreshold uint64
+	// FSM is the state machine the log is applied to.
+	FSM raft.FSM
+	// Members reports gossip membership; the leader reconciles against it.
+	Members func() []cluster.Member
+	// MembersChanged, when set, wakes the reconciler early.
+	MembersChanged <-chan struct{}
+	// Logger and Registerer receive logs and edge_raft_* metrics.
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+func (c *Config) setDefaults() {
+	if c.Voters == 0 {
+		c.Voters = 3
+	}
+	if c.DeadServerGrace == 0 {
+		c.DeadServerGrace = 60 * time.Second
+	}
+	if c.VoterReplaceAfter == 0 {
+		c.VoterReplaceAfter = 10 * time.Second
+	}
+	if c.ReconcileInterval == 0 {
+		c.ReconcileInterval = time.Second
+	}
+	if c.HeartbeatTimeout == 0 {
+		c.HeartbeatTimeout = time.Second
+	}
+	if c.ElectionTimeout == 0 {
+		c.ElectionTimeout = time.Second
+	}
+	if c.LeaderLeaseTimeout == 0 {
+		c.LeaderLeaseTimeout = 500 * time.Millisecond
+	}
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = 8192
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate reports the first problem with the configuration.
+func (c *Config) Validate() error {
+	switch {
+	case c.NodeID == "":
+		return errors.New("consensus config: node id is required")
+	case c.Dir == "":
+		return errors.New("consensus config: data dir is required")
+	case c.Listener == nil:
+		return errors.New("consensus config: listener is required")
+	case c.FSM == nil:
+		return errors.New("consensus config: state machine is required")
+	case c.Members == nil:
+		return errors.New("consensus config: membership source is required")
+	case c.Voters < 1 || c.Voters > 9:
+		return fmt.Errorf("consensus config: voters must be 1..9, got %d", c.Voters)
+	}
+	return nil
+}

@@ -1,0 +1,256 @@
+package consensus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/edgeplane/edgeplane/internal/logadapt"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftwal "github.com/hashicorp/raft-wal"
+)
+
+// ErrNotLeader is returned by leader-only calls on other nodes. The error
+// is a *NotLeaderError naming the leader when one is known.
+var ErrNotLeader = errors.New("not the raft leader")
+
+// NotLeaderError says which node leads, so callers can forward to it.
+type NotLeaderError struct {
+	LeaderID   string
+	LeaderAddr string
+}
+
+func (e *NotLeaderError) Error() string {
+	if e.LeaderID == "" {
+		return "not the raft leader (no leader known)"
+	}
+	return fmt.Sprintf("not the raft leader (leader is %s)", e.LeaderID)
+}
+
+// Is makes errors.Is(err, ErrNotLeader) true.
+func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }
+
+// Node is this node's member of the Raft group.
+type Node struct {
+	cfg       Config
+	log       *slog.Logger
+	raft      *raft.Raft
+	wal       *raftwal.WAL
+	transport *raft.NetworkTransport
+
+	mu           sync.Mutex
+	missingSince map[string]time.Time
+
+	stopOnce sync.Once
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// Open starts Raft: it opens the log and snapshots in cfg.Dir, bootstraps a
+// new single-voter cluster if allowed and there is no state, and otherwise
+// resumes from its state (or waits to be added by a leader).
+func Open(cfg Config) (*Node, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger.With("component", "raft")
+	hlog := hclog.New(&hclog.LoggerOptions{
+		Name:   "raft",
+		Level:  hclog.Info,
+		Output: logadapt.Writer(cfg.Logger.With("component", "raft-lib")),
+	})
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("raft dir: %w", err)
+	}
+	wal, err := raftwal.Open(filepath.Join(cfg.Dir, "wal"), raftwal.WithLogger(hlog.Named("wal")))
+	if err != nil {
+		return nil, fmt.Errorf("open raft log: %w", err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hlog.Named("snapshots"))
+	if err != nil {
+		_ = wal.Close()
+		return nil, fmt.Errorf("open raft snapshots: %w", err)
+	}
+	var stream raft.StreamLayer
+	if cfg.StreamLayer != nil {
+		stream = cfg.StreamLayer(cfg.Listener, advertiseOf(cfg))
+	} else {
+		stream = newTCPStreamLayer(cfg.Listener, advertiseOf(cfg))
+	}
+	transport := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream:  stream,
+		MaxPool: 3,
+		Timeout: 10 * time.Second,
+		Logger:  hlog.Named("transport"),
+	})
+
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(cfg.NodeID)
+	rc.Logger = hlog
+	rc.HeartbeatTimeout = cfg.HeartbeatTimeout
+	rc.ElectionTimeout = cfg.ElectionTimeout
+	rc.LeaderLeaseTimeout = cfg.LeaderLeaseTimeout
+	rc.SnapshotThreshold = cfg.SnapshotThreshold
+	rc.ShutdownOnRemove = false
+
+	hasState, err := raft.HasExistingState(wal, wal, snaps)
+	if err != nil {
+		_ = wal.Close()
+		return nil, fmt.Errorf("inspect raft state: %w", err)
+	}
+	if !hasState && cfg.Bootstrap {
+		boot := raft.Configuration{Servers: []raft.Server{{
+			Suffrage: raft.Voter, ID: rc.LocalID, Address: transport.LocalAddr(),
+		}}}
+		if err := raft.BootstrapCluster(rc, wal, wal, snaps, transport, boot); err != nil {
+			_ = wal.Close()
+			return nil, fmt.Errorf("bootstrap raft: %w", err)
+		}
+		log.Info("bootstrapped a new cluster", "node", cfg.NodeID, "addr", transport.LocalAddr())
+	}
+	r, err := raft.NewRaft(rc, cfg.FSM, wal, wal, snaps, transport)
+	if err != nil {
+		_ = transport.Close()
+		_ = wal.Close()
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	n := &Node{
+		cfg: cfg, log: log, raft: r, wal: wal, transport: transport,
+		missingSince: make(map[string]time.Time),
+		stop:         make(chan struct{}),
+		done:         make(chan struct{}),
+	}
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(newCollector(n)); err != nil {
+			_ = n.Shutdown()
+			return nil, fmt.Errorf("register raft metrics: %w", err)
+		}
+	}
+	log.Info("raft started", "node", cfg.NodeID, "addr", transport.LocalAddr(), "existing_state", hasState)
+	go n.reconcileLoop()
+	return n, nil
+}
+
+func advertiseOf(cfg Config) netAddr {
+	if cfg.Advertise != nil {
+		return cfg.Advertise
+	}
+	return cfg.Listener.Addr()
+}
+
+// Apply proposes a command and waits until it is committed and applied on
+// this (leader) node, returning its log index and the state machine's
+// result. Other nodes get a *NotLeaderError.
+func (n *Node) Apply(ctx context.Context, cmd []byte) (uint64, []byte, error) {
+	if n.raft.State() != raft.Leader {
+		return 0, nil, n.notLeader()
+	}
+	timeout := 10 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+		if timeout <= 0 {
+			return 0, nil, fmt.Errorf("raft apply: %w", context.DeadlineExceeded)
+		}
+	}
+	f := n.raft.Apply(cmd, timeout)
+	if err := f.Error(); err != nil {
+		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) ||
+			errors.Is(err, raft.ErrLeadershipTransferInProgress) {
+			return 0, nil, n.notLeader()
+		}
+		return 0, nil, fmt.Errorf("raft apply: %w", err)
+	}
+	res, _ := f.Response().([]byte)
+	return f.Index(), res, nil
+}
+
+func (n *Node) notLeader() error {
+	addr, id := n.raft.LeaderWithID()
+	return &NotLeaderError{LeaderID: string(id), LeaderAddr: string(addr)}
+}
+
+// WaitApplied blocks until this node has applied the log up to index, so a
+// read after a forwarded write sees that write.
+func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for n.raft.AppliedIndex() < index {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for raft index %d (applied %d): %w", index, n.raft.AppliedIndex(), ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Leader returns the current leader's id and Raft address, empty if none.
+func (n *Node) Leader() (id, addr string) {
+	a, i := n.raft.LeaderWithID()
+	return string(i), string(a)
+}
+
+// IsLeader reports whether this node leads.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// IsVoter reports whether this node is a voter in the latest configuration.
+func (n *Node) IsVoter() bool {
+	cf := n.raft.GetConfiguration()
+	if cf.Error() != nil {
+		return false
+	}
+	for _, s := range cf.Configuration().Servers {
+		if string(s.ID) == n.cfg.NodeID {
+			return s.Suffrage == raft.Voter
+		}
+	}
+	return false
+}
+
+// Shutdown hands leadership to another voter if this node leads (so the
+// cluster does not wait out an election), then stops Raft and closes the log.
+func (n *Node) Shutdown() error {
+	var err error
+	n.stopOnce.Do(func() {
+		close(n.stop)
+		<-n.done
+		if n.raft.State() == raft.Leader && n.otherVoters() > 0 {
+			if terr := n.raft.LeadershipTransfer().Error(); terr != nil {
+				n.log.Warn("leadership transfer before shutdown failed", "err", terr)
+			} else {
+				n.log.Info("handed leadership over before shutdown")
+			}
+		}
+		if serr := n.raft.Shutdown().Error(); serr != nil {
+			err = fmt.Errorf("raft shutdown: %w", serr)
+		}
+		if cerr := n.transport.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("raft transport close: %w", cerr)
+		}
+		if werr := n.wal.Close(); werr != nil && err == nil {
+			err = fmt.Errorf("raft log close: %w", werr)
+		}
+	})
+	return err
+}
+
+func (n *Node) otherVoters() int {
+	cf := n.raft.GetConfiguration()
+	if cf.Error() != nil {
+		return 0
+	}
+	count := 0
+	for _, s := range cf.Configuration().Servers {
+		if s.Suffrage == raft.Voter && string(s.ID) != n.cfg.NodeID {
+			count++
+		}
+	}
+	return count
+}

@@ -43,8 +43,9 @@ type planInput struct {
 // round keeps every step safe: each is committed before the next is chosen.
 //
 // In order: add live members that are missing (as non-voters) or whose
-// address changed; remove members that left, or stayed failed past the
-// grace period; demote a voter that has been failed a while if a healthy
+// address changed; remove members that stayed failed or away (a graceful
+// leave counts the same, so a rolling restart does not churn the
+// configuration) past the grace period; demote a voter that has been failed a while if a healthy
 // non-voter can take its place; promote healthy non-voters up to the
 // voter target, preferring regions with fewest voters; demote surplus
 // voters from the most crowded region; and move a vote into a region that
@@ -91,10 +92,8 @@ func plan(in planInput) (action, bool) {
 		}
 		m, known := byID[id]
 		switch {
-		case known && m.State == cluster.StateLeft:
-			return action{actRemove, id, "", "member left the cluster"}, true
-		case known && m.State == cluster.StateFailed && in.now.Sub(m.Since) >= in.deadGrace:
-			return action{actRemove, id, "", "member failed longer than the grace period"}, true
+		case known && !m.Live() && in.now.Sub(m.Since) >= in.deadGrace:
+			return action{actRemove, id, "", "member " + string(m.State) + " longer than the grace period"}, true
 		case !known:
 			if since, ok := in.missingSince[id]; ok && in.now.Sub(since) >= in.deadGrace {
 				return action{actRemove, id, "", "server unknown to gossip longer than the grace period"}, true
@@ -146,7 +145,7 @@ func plan(in planInput) (action, bool) {
 	if len(candidates) > 0 {
 		for _, v := range voters {
 			m, ok := byID[string(v.ID)]
-			if string(v.ID) != in.self && ok && m.State == cluster.StateFailed && in.now.Sub(m.Since) >= in.voterReplaceAfter {
+			if string(v.ID) != in.self && ok && !m.Live() && in.now.Sub(m.Since) >= in.voterReplaceAfter {
 				return action{actDemote, string(v.ID), "", "voter unreachable; a healthy non-voter will replace it"}, true
 			}
 		}

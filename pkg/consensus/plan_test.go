@@ -107,9 +107,15 @@ func TestPlan(t *testing.T) {
 			want: action{kind: actRemove, id: "b"},
 		},
 		{
-			name: "left is removed at once",
+			name: "left is kept through the grace (a restart comes back)",
 			in: input([]raft.Server{server("a", true), server("b", true)},
 				member("a", "us", alive, 0), member("b", "eu", cluster.StateLeft, time.Second)),
+			none: true,
+		},
+		{
+			name: "left past the grace is removed",
+			in: input([]raft.Server{server("a", true), server("b", true)},
+				member("a", "us", alive, 0), member("b", "eu", cluster.StateLeft, 61*time.Second)),
 			want: action{kind: actRemove, id: "b"},
 		},
 		{

@@ -1,0 +1,48 @@
+package router
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
+)
+
+// ApplyOn proposes cmd on the node at addr (normally the leader) and returns
+// the log index and state machine result. A refusal by a non-leader comes
+// back as an error wrapping *NotLeaderError (errors.As), which also matches
+// ErrNotLeader; an unreachable node gives an error matching ErrUnreachable.
+func (p *Pool) ApplyOn(ctx context.Context, addr string, cmd []byte, origin, requestID string) (uint64, []byte, error) {
+	client, err := p.Client(addr)
+	if err != nil {
+		return 0, nil, fmt.Errorf("apply on %s: %w", addr, err)
+	}
+	resp, err := client.Apply(ctx, &edgev1.ApplyRequest{Command: cmd, OriginNode: origin, RequestId: requestID})
+	if err != nil {
+		return 0, nil, fmt.Errorf("apply on %s: %w", addr, fromRPCError(err))
+	}
+	return resp.GetIndex(), resp.GetResult(), nil
+}
+
+// fromRPCError turns a gRPC call error into this package's errors where one
+// fits: *NotLeaderError, ErrUnreachable, or the context's error.
+func fromRPCError(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	if nle := notLeaderFromStatus(st); nle != nil {
+		return nle
+	}
+	switch st.Code() {
+	case codes.Unavailable:
+		return fmt.Errorf("%w: %s", ErrUnreachable, st.Message())
+	case codes.DeadlineExceeded:
+		return fmt.Errorf("%s: %w", st.Message(), context.DeadlineExceeded)
+	case codes.Canceled:
+		return fmt.Errorf("%s: %w", st.Message(), context.Canceled)
+	}
+	return err
+}

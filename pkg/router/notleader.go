@@ -1,0 +1,45 @@
+package router
+
+import (
+	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
+)
+
+// notLeaderMessage is the status message of a not-leader refusal.
+const notLeaderMessage = "not leader"
+
+// notLeaderStatus builds the wire form of a not-leader refusal: status
+// FailedPrecondition, message "not leader", an edgev1.NotLeader detail.
+func notLeaderStatus(err error) *status.Status {
+	detail := &edgev1.NotLeader{}
+	var nle *NotLeaderError
+	if errors.As(err, &nle) {
+		detail.LeaderId = nle.LeaderID
+		detail.LeaderAddr = nle.LeaderAddr
+	}
+	st := status.New(codes.FailedPrecondition, notLeaderMessage)
+	if withDetail, derr := st.WithDetails(detail); derr == nil {
+		return withDetail
+	}
+	return st
+}
+
+// notLeaderFromStatus returns the *NotLeaderError that st encodes, or nil
+// when st is not a not-leader refusal.
+func notLeaderFromStatus(st *status.Status) *NotLeaderError {
+	if st.Code() != codes.FailedPrecondition || st.Message() != notLeaderMessage {
+		return nil
+	}
+	nle := &NotLeaderError{}
+	for _, d := range st.Details() {
+		if nl, ok := d.(*edgev1.NotLeader); ok {
+			nle.LeaderID = nl.GetLeaderId()
+			nle.LeaderAddr = nl.GetLeaderAddr()
+		}
+	}
+	return nle
+}

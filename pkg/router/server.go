@@ -1,0 +1,148 @@
+package router
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
+)
+
+// Backend is what a Server needs from its node.
+type Backend interface {
+	// Info describes this node.
+	Info() *edgev1.InfoResponse
+	// Apply proposes cmd to Raft and waits for it to be applied. On a node
+	// that is not the leader it returns an error wrapping ErrNotLeader,
+	// preferably a *NotLeaderError naming the leader's gRPC address.
+	Apply(ctx context.Context, cmd []byte) (index uint64, result []byte, err error)
+	// ForwardHandler serves forwarded HTTP requests: the node's public HTTP
+	// handler, which must serve requests with IsForwarded true locally.
+	ForwardHandler() http.Handler
+}
+
+// Server implements edgev1.NodeServer on top of a Backend.
+type Server struct {
+	edgev1.UnimplementedNodeServer
+
+	backend Backend
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+var _ edgev1.NodeServer = (*Server)(nil)
+
+// NewServer returns a Server for b that logs to log (nil: discard).
+func NewServer(b Backend, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{backend: b, log: log.With("component", "router"), now: time.Now}
+}
+
+// Register registers s as the edge.v1.Node service of grpcServer, which
+// should have been built with ServerOptions.
+func (s *Server) Register(grpcServer *grpc.Server) {
+	edgev1.RegisterNodeServer(grpcServer, s)
+}
+
+// Info implements edgev1.NodeServer.
+func (s *Server) Info(_ context.Context, _ *edgev1.InfoRequest) (*edgev1.InfoResponse, error) {
+	info := s.backend.Info()
+	if info == nil {
+		return nil, status.Error(codes.Unavailable, "node info not available yet")
+	}
+	return info, nil
+}
+
+// Ping implements edgev1.NodeServer.
+func (s *Server) Ping(_ context.Context, req *edgev1.PingRequest) (*edgev1.PingResponse, error) {
+	return &edgev1.PingResponse{
+		Payload:         req.GetPayload(),
+		ServerUnixNanos: s.now().UnixNano(),
+		NodeId:          s.nodeID(),
+	}, nil
+}
+
+// Forward implements edgev1.NodeServer: it serves the request through the
+// backend's ForwardHandler, marked as forwarded so it goes no further.
+func (s *Server) Forward(ctx context.Context, req *edgev1.ForwardRequest) (*edgev1.ForwardResponse, error) {
+	if req.GetOriginNode() == "" {
+		return nil, status.Error(codes.InvalidArgument, "forward: origin_node is required")
+	}
+	httpReq, err := http.NewRequestWithContext(ctx, req.GetMethod(), req.GetPath(), bytes.NewReader(req.GetBody()))
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "forward: bad request: %v", err)
+	}
+	// NewRequest parses the path as a URL; keep the raw request URI too.
+	httpReq.RequestURI = req.GetPath()
+	httpReq.Host = req.GetHost()
+	headersFromProto(httpReq.Header, req.GetHeaders())
+	httpReq.ContentLength = int64(len(req.GetBody()))
+	httpReq.Header.Set(HeaderForwardedFrom, req.GetOriginNode())
+	if id := req.GetRequestId(); id != "" {
+		httpReq.Header.Set(HeaderRequestID, id)
+	}
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		httpReq.RemoteAddr = p.Addr.String()
+	}
+
+	mw := newMemWriter(MaxMessageBytes - 1<<20)
+	s.backend.ForwardHandler().ServeHTTP(mw, httpReq)
+	if mw.overrun {
+		s.log.Warn("forwarded response too large",
+			"request_id", req.GetRequestId(), "origin", req.GetOriginNode(), "path", req.GetPath())
+		return nil, status.Error(codes.ResourceExhausted, "forward: response above size limit")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, status.FromContextError(err).Err()
+	}
+	s.log.Debug("served forwarded request", "request_id", req.GetRequestId(),
+		"origin", req.GetOriginNode(), "service", req.GetService(), "reason", req.GetReason(),
+		"method", req.GetMethod(), "status", mw.statusCode())
+	return &edgev1.ForwardResponse{
+		Status:   int32(mw.statusCode()),
+		Headers:  headersToProto(mw.header),
+		Body:     mw.body,
+		ServedBy: s.nodeID(),
+	}, nil
+}
+
+// Apply implements edgev1.NodeServer.
+func (s *Server) Apply(ctx context.Context, req *edgev1.ApplyRequest) (*edgev1.ApplyResponse, error) {
+	index, result, err := s.backend.Apply(ctx, req.GetCommand())
+	if err != nil {
+		st := applyErrorStatus(err)
+		if st.Code() != codes.FailedPrecondition {
+			s.log.Warn("apply failed", "request_id", req.GetRequestId(),
+				"origin", req.GetOriginNode(), "err", err)
+		}
+		return nil, st.Err()
+	}
+	return &edgev1.ApplyResponse{Index: index, Result: result}, nil
+}
+
+// nodeID is this node's id, empty if the backend has no info yet.
+func (s *Server) nodeID() string {
+	return s.backend.Info().GetNodeId()
+}
+
+// applyErrorStatus maps a Backend.Apply error to the status sent on the wire.
+func applyErrorStatus(err error) *status.Status {
+	if errors.Is(err, ErrNotLeader) {
+		return notLeaderStatus(err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return status.FromContextError(err)
+	}
+	return status.New(codes.Internal, fmt.Sprintf("apply: %v", err))
+}

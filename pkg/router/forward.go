@@ -129,8 +129,6 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, target Targe
 			"request was already forwarded by "+r.Header.Get(HeaderForwardedFrom)+"; refusing a second hop", true, nil)
 		return
 	}
-	f.metrics.requests.WithLabelValues(service, reason).Inc()
-
 	body, err := f.readBody(r)
 	if errors.Is(err, errBodyTooLarge) {
 		fail(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, causeTooLarge,
@@ -141,6 +139,8 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, target Targe
 		fail(http.StatusBadRequest, CodeBadRequest, causeBadRequest, "could not read request body", false, err)
 		return
 	}
+
+	f.metrics.requests.WithLabelValues(service, reason).Inc()
 
 	ctx := r.Context()
 	if _, ok := ctx.Deadline(); !ok {

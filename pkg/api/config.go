@@ -1,0 +1,56 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+)
+
+// DefaultMaxBodyBytes bounds request bodies of the API's own endpoints and of
+// mounted services that do not give their own limit.
+const DefaultMaxBodyBytes int64 = 1 << 20
+
+// DefaultVersion is reported when Config.Version is empty.
+const DefaultVersion = "dev"
+
+// Config configures the HTTP API; zero values take defaults.
+type Config struct {
+	// NodeID names this node in the X-Edge-Node header and in /healthz. Required.
+	NodeID string
+	// Version is the software version reported by /healthz (default "dev").
+	Version string
+	// AdminToken is a node-local token that is always accepted. Empty means
+	// none: only catalog tokens authenticate.
+	AdminToken string
+	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes, 1 MiB)
+	// for the API's own endpoints; a mounted service may give its own limit.
+	MaxBodyBytes int64
+}
+
+// withDefaults returns c with zero values replaced by their defaults.
+func (c Config) withDefaults() Config {
+	if c.Version == "" {
+		c.Version = DefaultVersion
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return c
+}
+
+// Validate reports whether c is usable. Zero values are valid where a default
+// exists; NodeID is required and must be a sane header value.
+func (c *Config) Validate() error {
+	if c.NodeID == "" {
+		return errors.New("api config: node id is required")
+	}
+	if !validHeaderToken(c.NodeID) {
+		return fmt.Errorf("api config: node id %q must be 1-128 printable ASCII characters without spaces", c.NodeID)
+	}
+	if c.MaxBodyBytes < 0 {
+		return fmt.Errorf("api config: max body bytes must not be negative, got %d", c.MaxBodyBytes)
+	}
+	if c.AdminToken != "" && len(c.AdminToken) > maxTokenLen {
+		return fmt.Errorf("api config: admin token longer than %d bytes", maxTokenLen)
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/edgeplane/edgeplane/pkg/wire"
+)
+
+// WriteResult answers with a successful v4 envelope carrying result (which
+// may be nil) and, for lists, info.
+func WriteResult(w http.ResponseWriter, status int, result any, info *wire.ResultInfo) {
+	raw, err := json.Marshal(result)
+	if err != nil {
+		WriteError(w, http.StatusInternalServerError, CodeInternal, "internal error: result not encodable")
+		return
+	}
+	writeEnvelope(w, status, wire.Envelope{
+		Success:    true,
+		Errors:     []wire.Error{},
+		Messages:   []wire.Message{},
+		Result:     raw,
+		ResultInfo: info,
+	})
+}
+
+// WriteError answers with a failed v4 envelope holding one error.
+func WriteError(w http.ResponseWriter, status, code int, msg string) {
+	WriteErrors(w, status, []wire.Error{{Code: code, Message: msg}})
+}
+
+// WriteErrors answers with a failed v4 envelope holding errs and a null
+// result.
+func WriteErrors(w http.ResponseWriter, status int, errs []wire.Error) {
+	if errs == nil {
+		errs = []wire.Error{}
+	}
+	writeEnvelope(w, status, wire.Envelope{
+		Success:  false,
+		Errors:   errs,
+		Messages: []wire.Message{},
+		Result:   json.RawMessage("null"),
+	})
+}
+
+// WriteFailure answers for err: an *HTTPError keeps its status and code,
+// the package sentinels (and the catalog's) map to 400/404/409/413/503, a
+// body overrun (*http.MaxBytesError) to 413, and anything else to a 500
+// whose message names only the request id. The error itself goes to the
+// access log line of the request.
+func WriteFailure(w http.ResponseWriter, r *http.Request, err error) {
+	status, code, msg := classify(err)
+	if st := stateFrom(r.Context()); st != nil {
+		st.err = err
+		if status >= http.StatusInternalServerError {
+			msg = fmt.Sprintf("%s (request id %s)", msg, st.id)
+		}
+	}
+	WriteError(w, status, code, msg)
+}
+
+// writeEnvelope encodes env with the given status.
+func writeEnvelope(w http.ResponseWriter, status int, env wire.Envelope) {
+	writeJSON(w, status, env)
+}
+
+// writeJSON encodes v as the whole response body with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body = []byte(`{"success":false,"errors":[{"code":1000,"message":"internal error: response not encodable"}],"messages":[],"result":null}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Del("Content-Length")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// permanent reports whether a status is a client error that retrying will
+// not fix: 4xx except 408 (timeout), 409 (conflict) and 429 (rate limited).
+func permanent(status int) bool {
+	if status < 400 || status > 499 {
+		return false
+	}
+	switch status {
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,161 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/edgeplane/edgeplane/pkg/wire"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Cluster is what the API asks of the node for cluster endpoints and readiness.
+type Cluster interface {
+	// Members lists the cluster's nodes as this node sees them.
+	Members() []wire.Member
+	// Status describes this node.
+	Status() wire.Status
+	// Ready is nil once joined and a Raft leader is known; the error says
+	// what is missing.
+	Ready() error
+}
+
+// Identity is the token/account side, backed by the replicated catalog.
+type Identity interface {
+	// VerifyToken returns the id of the catalog token whose value is token.
+	VerifyToken(token string) (id string, ok bool)
+	// Accounts lists the accounts.
+	Accounts() []wire.Account
+	// Tokens lists the tokens, without their values.
+	Tokens() []wire.Token
+	// CreateToken creates a token; the returned Value is shown only once.
+	CreateToken(ctx context.Context, name string) (wire.Token, error)
+	// RevokeToken deletes a token. An error matching ErrNotFound or
+	// catalog.ErrNotFound answers 404.
+	RevokeToken(ctx context.Context, id string) error
+}
+
+// Service names used as the "service" label of the API's own routes.
+const (
+	serviceSystem   = "system"
+	serviceCluster  = "cluster"
+	serviceIdentity = "identity"
+)
+
+// Server is the public HTTP API of one node. Its methods are safe for
+// concurrent use; Mount may be called while it serves.
+type Server struct {
+	cfg       Config
+	cluster   Cluster
+	identity  Identity
+	gather    prometheus.Gatherer
+	log       *slog.Logger
+	metrics   *metrics
+	adminHash []byte // SHA-256 of Config.AdminToken, nil when there is none
+	mux       *http.ServeMux
+	handler   http.Handler
+}
+
+// New builds the API with its own endpoints registered. Metrics go on reg;
+// GET /metrics serves gather. A nil log discards.
+func New(cfg Config, cl Cluster, id Identity, reg prometheus.Registerer, gather prometheus.Gatherer, log *slog.Logger) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case cl == nil:
+		return nil, errors.New("api: cluster is required")
+	case id == nil:
+		return nil, errors.New("api: identity is required")
+	case reg == nil:
+		return nil, errors.New("api: prometheus registerer is required")
+	case gather == nil:
+		return nil, errors.New("api: prometheus gatherer is required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	s := &Server{
+		cfg:      cfg,
+		cluster:  cl,
+		identity: id,
+		gather:   gather,
+		log:      log.With("component", "http"),
+		metrics:  m,
+		mux:      http.NewServeMux(),
+	}
+	if cfg.AdminToken != "" {
+		sum := sha256.Sum256([]byte(cfg.AdminToken))
+		s.adminHash = sum[:]
+	}
+	s.handler = s.outer(http.HandlerFunc(s.dispatch))
+	s.registerSystem()
+	s.registerCluster()
+	s.registerIdentity()
+	return s, nil
+}
+
+// Handler returns the root handler: every request goes through the
+// middleware, then to its route or to a 404/405 envelope.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Mount adds a service route (e.g. "GET /client/v4/accounts/{account_id}/storage/kv/namespaces")
+// behind the same middleware: request id, logging, metrics with the given
+// service name, auth, and a body limit of maxBody bytes (0 or less means
+// Config.MaxBodyBytes). Like http.ServeMux.Handle it panics on an invalid
+// pattern or one that conflicts with a registered route: that is a
+// programming error found at startup.
+func (s *Server) Mount(pattern, service string, maxBody int64, h http.Handler) {
+	if maxBody <= 0 {
+		maxBody = s.cfg.MaxBodyBytes
+	}
+	s.mux.Handle(pattern, s.route(pattern, service, true, maxBody, h))
+}
+
+// handle registers one of the API's own routes.
+func (s *Server) handle(pattern, service string, auth bool, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.route(pattern, service, auth, s.cfg.MaxBodyBytes, h))
+}
+
+// dispatch routes r, answering unmatched requests with envelopes instead of
+// ServeMux's plain-text 404 and 405.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	s.unmatched(w, r)
+}
+
+// unmatched answers a request no route took: 401 under /client/v4 without a
+// valid token (routes are not enumerable anonymously), else 405 when the
+// path exists for other methods, else 404.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	if needsAuth(r.URL.Path) {
+		if _, ok := s.authenticate(r); !ok {
+			writeUnauthorized(w)
+			return
+		}
+	}
+	// Ask ServeMux what it would answer, to learn 404 from 405 and the
+	// allowed methods, then say it as an envelope.
+	h, _ := s.mux.Handler(r)
+	c := &capture{header: http.Header{}}
+	h.ServeHTTP(c, r)
+	if c.status == http.StatusMethodNotAllowed {
+		if allow := c.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		WriteError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Method not allowed for this path")
+		return
+	}
+	WriteError(w, http.StatusNotFound, CodeNoRoute, "No route for that URI")
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Default ports of edged, the same on every node of a dev cluster since
+// each node has its own loopback address.
+const (
+	devHTTPPort   = 8787
+	devGRPCPort   = 8788
+	devRaftPort   = 8789
+	devGossipPort = 7946
+)
+
+// maxDevNodes bounds the size of a dev cluster.
+const maxDevNodes = 64
+
+// devConfig describes the local cluster `edgectl dev up` starts.
+type devConfig struct {
+	// Nodes is how many edged processes to start.
+	Nodes int
+	// Regions are assigned to the nodes round-robin.
+	Regions []string
+	// Dir holds DIR/node-N (data), DIR/node-N.log and DIR/cluster.json;
+	// it must be absolute once planned.
+	Dir string
+	// Voters is the number of Raft voters, passed to every node.
+	Voters int
+	// Global adds a simulated one-way Latency between regions.
+	Global bool
+	// Latency is the simulated one-way delay with Global.
+	Latency time.Duration
+	// BaseIP is node-1's address; node i listens on BaseIP+i.
+	BaseIP string
+	// LogFormat is edged's --log-format, text or json.
+	LogFormat string
+	// Token is the admin token every node gets in EDGE_ADMIN_TOKEN.
+	Token string
+}
+
+// defaultDevConfig returns the flags' defaults.
+func defaultDevConfig() devConfig {
+	return devConfig{
+		Nodes:     3,
+		Regions:   []string{"us-east", "eu-west", "ap-south"},
+		Dir:       defaultDevDir,
+		Voters:    3,
+		Latency:   40 * time.Millisecond,
+		BaseIP:    "127.0.0.1",
+		LogFormat: "text",
+	}
+}
+
+// Validate checks the configuration.
+func (c devConfig) Validate() error {
+	var errs []error
+	if c.Nodes < 1 || c.Nodes > maxDevNodes {
+		errs = append(errs, fmt.Errorf("--nodes %d: want 1 to %d", c.Nodes, maxDevNodes))
+	}
+	if len(c.Regions) == 0 {
+		errs = append(errs, errors.New("--regions: at least one region"))
+	}
+	for _, r := range c.Regions {
+		if r == "" || strings.ContainsAny(r, " \t\n=,") {
+			errs = append(errs, fmt.Errorf("--regions: invalid region %q", r))
+		}
+	}
+	if c.Dir == "" {
+		errs = append(errs, errors.New("--dir: empty"))
+	}
+	if c.Voters < 1 {
+		errs = append(errs, fmt.Errorf("--voters %d: want at least 1", c.Voters))
+	}
+	if c.Global && c.Latency <= 0 {
+		errs = append(errs, fmt.Errorf("--latency %v: must be positive with --global", c.Latency))
+	}
+	if ip, err := netip.ParseAddr(c.BaseIP); err != nil || !ip.Is4() {
+		errs = append(errs, fmt.Errorf("--base-ip %q: want an IPv4 address", c.BaseIP))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
+	}
+	if c.Token == "" {
+		errs = append(errs, errors.New("admin token: empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// devNode is one planned edged process: where it listens and how to start it.
+type devNode struct {
+	ID         string
+	Region     string
+	IP         string
+	HTTPAddr   string
+	GRPCAddr   string
+	RaftAddr   string
+	GossipAddr string
+	DataDir    string
+	LogFile    string
+	// Args is edged's argv without the program name.
+	Args []string
+	// Env is the process environment.
+	Env []string
+}
+
+// Endpoint is the node's public API base URL.
+func (n devNode) Endpoint() string { return "http://" + n.HTTPAddr }
+
+// planNodes works out every node of the cluster: ids node-1.., regions
+// round-robin, addresses BaseIP+i with the default ports, data and log
+// paths under Dir, and argv and environment. Every node but node-1 joins
+// node-1's gossip address; node-1 has no --join, so it bootstraps. The
+// admin token goes in the environment, never in argv; baseEnv is inherited
+// without its EDGE_* variables, so the caller's shell cannot override the
+// plan through edged's environment-variable flags.
+func planNodes(c devConfig, baseEnv []string) ([]devNode, error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("dev cluster: %w", err)
+	}
+	if !filepath.IsAbs(c.Dir) {
+		return nil, fmt.Errorf("dev cluster: dir %q is not absolute", c.Dir)
+	}
+	env := make([]string, 0, len(baseEnv)+1)
+	for _, kv := range baseEnv {
+		if !strings.HasPrefix(kv, "EDGE_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "EDGE_ADMIN_TOKEN="+c.Token)
+
+	ip := netip.MustParseAddr(c.BaseIP)
+	nodes := make([]devNode, 0, c.Nodes)
+	for i := range c.Nodes {
+		if !ip.IsValid() || !ip.Is4() {
+			return nil, fmt.Errorf("dev cluster: --base-ip %s leaves no address for node-%d", c.BaseIP, i+1)
+		}
+		host := ip.String()
+		id := "node-" + strconv.Itoa(i+1)
+		n := devNode{
+			ID:         id,
+			Region:     c.Regions[i%len(c.Regions)],
+			IP:         host,
+			HTTPAddr:   net.JoinHostPort(host, strconv.Itoa(devHTTPPort)),
+			GRPCAddr:   net.JoinHostPort(host, strconv.Itoa(devGRPCPort)),
+			RaftAddr:   net.JoinHostPort(host, strconv.Itoa(devRaftPort)),
+			GossipAddr: net.JoinHostPort(host, strconv.Itoa(devGossipPort)),
+			DataDir:    filepath.Join(c.Dir, id),
+			LogFile:    filepath.Join(c.Dir, id+".log"),
+			Env:        env,
+		}
+		n.Args = []string{
+			"--node-id", n.ID,
+			"--region", n.Region,
+			"--data-dir", n.DataDir,
+			"--http-addr", n.HTTPAddr,
+			"--grpc-addr", n.GRPCAddr,
+			"--raft-addr", n.RaftAddr,
+			"--gossip-addr", n.GossipAddr,
+			"--voters", strconv.Itoa(c.Voters),
+			"--log-format", c.LogFormat,
+		}
+		if i > 0 {
+			n.Args = append(n.Args, "--join", nodes[0].GossipAddr)
+		}
+		if c.Global {
+			n.Args = append(n.Args, "--region-latency", c.Latency.String())
+		}
+		nodes = append(nodes, n)
+		ip = ip.Next()
+	}
+	return nodes, nil
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgeplane/edgeplane/pkg/client"
+)
+
+// readyTimeout bounds the wait for every node of `dev up` to be ready.
+const readyTimeout = 60 * time.Second
+
+// readyProbeTimeout bounds one GET /readyz while waiting.
+const readyProbeTimeout = 2 * time.Second
+
+// cleanupGrace is how long a failed `dev up` waits for the processes it
+// started to stop before killing them.
+const cleanupGrace = 5 * time.Second
+
+// devUpResult is the JSON output of `edgectl dev up`.
+type devUpResult struct {
+	Dir       string         `json:"dir"`
+	Token     string         `json:"token"`
+	Endpoints []string       `json:"endpoints"`
+	Nodes     []devStateNode `json:"nodes"`
+	Export    string         `json:"export"`
+}
+
+// newDevUpCmd is `edgectl dev up`: start a local cluster of edged
+// processes and wait until each is ready.
+func newDevUpCmd(a *app) *cobra.Command {
+	cfg := defaultDevConfig()
+	regions := strings.Join(cfg.Regions, ",")
+	var edged string
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Start a local cluster of edged processes",
+		Long: "Start N edged processes: node i listens on --base-ip + i with the default ports, data in " +
+			"DIR/node-N, log in DIR/node-N.log. node-1 bootstraps, the others join it. Every node gets the same " +
+			"generated admin token (in its environment). Waits until each answers /readyz, then prints the " +
+			"endpoints, the token and an export line for EDGE_ENDPOINT and EDGE_TOKEN.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Regions = splitList(regions)
+			dir, err := filepath.Abs(cfg.Dir)
+			if err != nil {
+				return fmt.Errorf("dev up: %w", err)
+			}
+			cfg.Dir = dir
+			cfg.Token = newToken()
+			nodes, err := planNodes(cfg, a.environ())
+			if err != nil {
+				return err
+			}
+			path, err := findEdged(edged)
+			if err != nil {
+				return err
+			}
+			st, err := devUp(cmd.Context(), path, cfg, nodes)
+			if err != nil {
+				return err
+			}
+			return printDevUp(a, st)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "number of edged processes")
+	f.StringVar(&regions, "regions", regions, "comma-separated regions, assigned to the nodes round-robin")
+	f.StringVar(&cfg.Dir, "dir", cfg.Dir, "directory for node data, logs and cluster.json")
+	f.StringVar(&edged, "edged", "", "path of the edged binary (default: beside edgectl, else $PATH)")
+	f.IntVar(&cfg.Voters, "voters", cfg.Voters, "number of Raft voters")
+	f.BoolVar(&cfg.Global, "global", false, "simulate latency between regions (edged --region-latency)")
+	f.DurationVar(&cfg.Latency, "latency", cfg.Latency, "one-way latency between regions with --global")
+	f.StringVar(&cfg.BaseIP, "base-ip", cfg.BaseIP, "address of node-1; node i gets base-ip + i")
+	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "edged log format: text or json")
+	return cmd
+}
+
+// devUp starts the planned nodes (node-1 first, the rest once node-1 is
+// ready), records them in DIR/cluster.json and waits for each to be ready.
+// It refuses when cluster.json names processes that still run. On failure
+// it stops what it started and removes cluster.json.
+func devUp(ctx context.Context, edged string, cfg devConfig, nodes []devNode) (devState, error) {
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return devState{}, fmt.Errorf("dev up: %w", err)
+	}
+	if err := checkNotRunning(cfg.Dir); err != nil {
+		return devState{}, err
+	}
+	st := devState{Version: devStateVersion, Dir: cfg.Dir, Edged: edged, Token: cfg.Token, Started: time.Now().UTC()}
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	procs := make([]*startedProc, 0, len(nodes))
+	fail := func(n devNode, err error) (devState, error) {
+		_, stopErr := stopNodes(st.Nodes, cleanupGrace)
+		if stopErr != nil {
+			return devState{}, fmt.Errorf("dev up: %s: %w (see %s); cleanup: %w", n.ID, err, n.LogFile, stopErr)
+		}
+		if rmErr := removeState(cfg.Dir); rmErr != nil {
+			return devState{}, fmt.Errorf("dev up: %s: %w (see %s); cleanup: %w", n.ID, err, n.LogFile, rmErr)
+		}
+		return devState{}, fmt.Errorf("dev up: %s: %w (see %s)", n.ID, err, n.LogFile)
+	}
+	start := func(n devNode) error {
+		p, err := startProcess(edged, n)
+		if err != nil {
+			return err
+		}
+		procs = append(procs, p)
+		st.Nodes = append(st.Nodes, devStateNode{
+			ID: n.ID, Region: n.Region, PID: p.pid, Endpoint: n.Endpoint(), DataDir: n.DataDir, LogFile: n.LogFile,
+		})
+		return writeState(cfg.Dir, st)
+	}
+	// node-1 bootstraps the cluster; the others join it, so it goes first.
+	if err := start(nodes[0]); err != nil {
+		return fail(nodes[0], err)
+	}
+	if err := waitReady(ctx, nodes[0].Endpoint(), procs[0].exited, &procs[0].err); err != nil {
+		return fail(nodes[0], err)
+	}
+	for _, n := range nodes[1:] {
+		if err := start(n); err != nil {
+			return fail(n, err)
+		}
+	}
+	for i, n := range nodes[1:] {
+		p := procs[i+1]
+		if err := waitReady(ctx, n.Endpoint(), p.exited, &p.err); err != nil {
+			return fail(n, err)
+		}
+	}
+	return st, nil
+}
+
+// checkNotRunning fails when DIR/cluster.json names live processes.
+func checkNotRunning(dir string) error {
+	st, err := readState(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("dev up: %w (remove it if no cluster runs)", err)
+	}
+	live := liveNodes(st)
+	if len(live) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(live))
+	for _, n := range live {
+		ids = append(ids, n.ID+" pid "+strconv.Itoa(n.PID))
+	}
+	return fmt.Errorf("dev up: a dev cluster already runs in %s (%s); stop it with: edgectl dev down --dir %s",
+		dir, strings.Join(ids, ", "), dir)
+}
+
+// waitReady polls endpoint's /readyz until it answers 200, the process
+// exits (exited closes; *exitErr says why) or ctx ends.
+func waitReady(ctx context.Context, endpoint string, exited <-chan struct{}, exitErr *error) error {
+	c, err := client.New([]string{endpoint}, "", client.WithTimeout(readyProbeTimeout))
+	if err != nil {
+		return err
+	}
+	for {
+		last := c.Ready(ctx)
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("exited before it was ready: %v", *exitErr)
+		case <-ctx.Done():
+			return fmt.Errorf("not ready at %s: %w (last: %v)", endpoint, context.Cause(ctx), last)
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// findEdged returns the edged binary to run: flagPath when given, else an
+// edged beside the edgectl executable, else edged from $PATH.
+func findEdged(flagPath string) (string, error) {
+	if flagPath != "" {
+		p, err := exec.LookPath(flagPath)
+		if err != nil {
+			return "", fmt.Errorf("--edged: %w", err)
+		}
+		return filepath.Abs(p)
+	}
+	if exe, err := os.Executable(); err == nil {
+		beside := filepath.Join(filepath.Dir(exe), "edged")
+		if p, err := exec.LookPath(beside); err == nil {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("edged")
+	if err != nil {
+		return "", fmt.Errorf("edged not found beside edgectl or in $PATH (build it, or pass --edged): %w", err)
+	}
+	return filepath.Abs(p)
+}
+
+// newToken returns a random admin token: 32 hex digits.
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}
+
+// splitList splits a comma-separated flag value, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// exportLine is the shell line that points edgectl at the cluster.
+func exportLine(st devState) string {
+	return "export EDGE_ENDPOINT=" + strings.Join(stateEndpoints(st), ",") + " EDGE_TOKEN=" + st.Token
+}
+
+// stateEndpoints lists the nodes' endpoints.
+func stateEndpoints(st devState) []string {
+	eps := make([]string, 0, len(st.Nodes))
+	for _, n := range st.Nodes {
+		eps = append(eps, n.Endpoint)
+	}
+	return eps
+}
+
+// printDevUp prints the started cluster.
+func printDevUp(a *app, st devState) error {
+	if a.jsonOutput() {
+		return writeJSON(a.stdout, devUpResult{
+			Dir: st.Dir, Token: st.Token, Endpoints: stateEndpoints(st), Nodes: st.Nodes, Export: exportLine(st),
+		})
+	}
+	fmt.Fprintf(a.stdout, "dev cluster of %d node(s) ready in %s\n", len(st.Nodes), st.Dir)
+	t := newTable(a.stdout, "ID", "REGION", "ENDPOINT", "PID", "LOG")
+	for _, n := range st.Nodes {
+		t.row(n.ID, n.Region, n.Endpoint, strconv.Itoa(n.PID), n.LogFile)
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "token: %s\n%s\n", st.Token, exportLine(st))
+	return nil
+}

@@ -1,0 +1,12 @@
+// Command edgectl is the operator CLI of Edgeplane. It talks to the public
+// HTTP API of any edged node (pkg/client does the talking; with several
+// --endpoint values it uses the nearest one that answers) and runs local
+// development clusters of edged processes.
+//
+// Every command prints a table by default and JSON with -o json. On failure
+// edgectl prints one line, "edgectl: <error>", on stderr and exits 1.
+//
+// One command per file, named noun_verb: members.go, status.go, nearest.go,
+// version.go, dev_up.go, dev_down.go; root.go holds the global flags and
+// output.go the table and JSON writers.
+package main

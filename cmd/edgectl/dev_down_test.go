@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/client"
 )
 
 // startHelper starts the test binary as a stand-in edged for node id in
@@ -188,10 +190,10 @@ func TestInside(t *testing.T) {
 	}
 }
 
-func TestWaitReady(t *testing.T) {
+func TestWaitFor(t *testing.T) {
 	var calls atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) < 3 {
+		if r.URL.Path == "/readyz" && calls.Add(1) < 3 {
 			writeTestJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "no leader"})
 			return
 		}
@@ -200,27 +202,29 @@ func TestWaitReady(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var exitErr error
-	if err := waitReady(ctx, srv.URL, nil, &exitErr); err != nil {
-		t.Fatalf("waitReady: %v", err)
+	running := &startedProc{exited: make(chan struct{})}
+	if err := waitFor(ctx, srv.URL, (*client.Client).Healthz, running); err != nil || calls.Load() != 0 {
+		t.Fatalf("waitFor healthz: %v (%d readyz calls)", err, calls.Load())
+	}
+	if err := waitFor(ctx, srv.URL, (*client.Client).Ready, running); err != nil {
+		t.Fatalf("waitFor readyz: %v", err)
 	}
 	if calls.Load() != 3 {
 		t.Fatalf("%d probes, want 3", calls.Load())
 	}
 
-	exited := make(chan struct{})
-	exitErr = errors.New("exit status 2")
-	close(exited)
-	err := waitReady(ctx, deadEndpoint(t), exited, &exitErr)
+	exited := &startedProc{exited: make(chan struct{}), err: errors.New("exit status 2")}
+	close(exited.exited)
+	err := waitFor(ctx, deadEndpoint(t), (*client.Client).Ready, exited)
 	if err == nil || !strings.Contains(err.Error(), "exit status 2") {
-		t.Fatalf("waitReady on an exited process = %v", err)
+		t.Fatalf("waitFor on an exited process = %v", err)
 	}
 
 	short, cancelShort := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancelShort()
-	err = waitReady(short, deadEndpoint(t), nil, &exitErr)
+	err = waitFor(short, deadEndpoint(t), (*client.Client).Ready, running)
 	if err == nil || !strings.Contains(err.Error(), "not ready") {
-		t.Fatalf("waitReady past its deadline = %v", err)
+		t.Fatalf("waitFor past its deadline = %v", err)
 	}
 }
 

@@ -87,8 +87,8 @@ func newDevUpCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// devUp starts the planned nodes (node-1 first, the rest once node-1 is
-// ready), records them in DIR/cluster.json and waits for each to be ready.
+// devUp starts the planned nodes (node-1 first, the rest once node-1
+// serves HTTP), records them in DIR/cluster.json and waits for each to be ready.
 // It refuses when cluster.json names processes that still run. On failure
 // it stops what it started and removes cluster.json.
 func devUp(ctx context.Context, edged string, cfg devConfig, nodes []devNode) (devState, error) {
@@ -123,11 +123,14 @@ func devUp(ctx context.Context, edged string, cfg devConfig, nodes []devNode) (d
 		})
 		return writeState(cfg.Dir, st)
 	}
-	// node-1 bootstraps the cluster; the others join it, so it goes first.
+	// node-1 bootstraps the cluster and the others join its gossip
+	// address, so it starts first. The others start once it serves HTTP,
+	// not once it is ready: on a restart over existing data node-1 cannot
+	// elect a leader until the other voters are back.
 	if err := start(nodes[0]); err != nil {
 		return fail(nodes[0], err)
 	}
-	if err := waitReady(ctx, nodes[0].Endpoint(), procs[0].exited, &procs[0].err); err != nil {
+	if err := waitFor(ctx, nodes[0].Endpoint(), (*client.Client).Healthz, procs[0]); err != nil {
 		return fail(nodes[0], err)
 	}
 	for _, n := range nodes[1:] {
@@ -135,9 +138,8 @@ func devUp(ctx context.Context, edged string, cfg devConfig, nodes []devNode) (d
 			return fail(n, err)
 		}
 	}
-	for i, n := range nodes[1:] {
-		p := procs[i+1]
-		if err := waitReady(ctx, n.Endpoint(), p.exited, &p.err); err != nil {
+	for i, n := range nodes {
+		if err := waitFor(ctx, n.Endpoint(), (*client.Client).Ready, procs[i]); err != nil {
 			return fail(n, err)
 		}
 	}
@@ -165,21 +167,21 @@ func checkNotRunning(dir string) error {
 		dir, strings.Join(ids, ", "), dir)
 }
 
-// waitReady polls endpoint's /readyz until it answers 200, the process
-// exits (exited closes; *exitErr says why) or ctx ends.
-func waitReady(ctx context.Context, endpoint string, exited <-chan struct{}, exitErr *error) error {
+// waitFor polls endpoint with check (Client.Healthz or Client.Ready) until
+// it succeeds, the process p exits or ctx ends.
+func waitFor(ctx context.Context, endpoint string, check func(*client.Client, context.Context) error, p *startedProc) error {
 	c, err := client.New([]string{endpoint}, "", client.WithTimeout(readyProbeTimeout))
 	if err != nil {
 		return err
 	}
 	for {
-		last := c.Ready(ctx)
+		last := check(c, ctx)
 		if last == nil {
 			return nil
 		}
 		select {
-		case <-exited:
-			return fmt.Errorf("exited before it was ready: %v", *exitErr)
+		case <-p.exited:
+			return fmt.Errorf("exited before it was ready: %v", p.err)
 		case <-ctx.Done():
 			return fmt.Errorf("not ready at %s: %w (last: %v)", endpoint, context.Cause(ctx), last)
 		case <-time.After(pollInterval):

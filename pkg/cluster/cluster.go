@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	stdlog "log"
 	"log/slog"
 
 	"github.com/edgeplane/edgeplane/internal/logadapt"
@@ -31,6 +32,10 @@ type Cluster struct {
 	peerCoords map[string]*coordinate.Coordinate
 
 	changes chan struct{}
+	seeds   []string
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 // New binds the gossip ports and starts gossiping; call Join to meet peers.
@@ -51,6 +56,8 @@ func New(cfg Config) (*Cluster, error) {
 		members:    make(map[string]*Member),
 		peerCoords: make(map[string]*coordinate.Coordinate),
 		changes:    make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	mc, err := c.memberlistConfig()
 	if err != nil {
@@ -68,6 +75,7 @@ func New(cfg Config) (*Cluster, error) {
 		}
 	}
 	c.log.Info("gossip started", "node", cfg.Meta.ID, "region", cfg.Meta.Region, "addr", c.GossipAddr())
+	go c.reconnectLoop()
 	return c, nil
 }
 
@@ -101,12 +109,13 @@ func (c *Cluster) memberlistConfig() (*memberlist.Config, error) {
 	mc.Delegate = &delegate{c: c}
 	mc.Events = &eventDelegate{c: c}
 	mc.Ping = &pingDelegate{c: c}
-	mc.LogOutput = logadapt.Writer(c.cfg.Logger.With("component", "memberlist"))
+	mlLog := stdlog.New(logadapt.Writer(c.cfg.Logger.With("component", "memberlist")), "", 0)
+	mc.Logger = mlLog
 	if c.cfg.WrapTransport != nil {
 		nt, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{
 			BindAddrs: []string{host},
 			BindPort:  port,
-			Logger:    nil,
+			Logger:    mlLog,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("cluster: gossip transport on %s: %w", c.cfg.BindAddr, err)
@@ -128,6 +137,9 @@ func (c *Cluster) Join(ctx context.Context, addrs []string) error {
 	if len(addrs) == 0 {
 		return nil
 	}
+	c.mu.Lock()
+	c.seeds = append([]string(nil), addrs...)
+	c.mu.Unlock()
 	backoff := 200 * time.Millisecond
 	for {
 		n, err := c.ml.Join(addrs)
@@ -288,6 +300,10 @@ func (c *Cluster) Leave(timeout time.Duration) error {
 // Shutdown stops gossip without announcing anything (a crash, as far as the
 // peers can tell, unless Leave ran first).
 func (c *Cluster) Shutdown() error {
+	c.once.Do(func() {
+		close(c.stop)
+		<-c.done
+	})
 	if err := c.ml.Shutdown(); err != nil {
 		return fmt.Errorf("cluster: shutdown: %w", err)
 	}

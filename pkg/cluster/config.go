@@ -33,6 +33,10 @@ type Config struct {
 	SuspicionMult int
 	// PushPullInterval is the full state sync period. Default 15 s.
 	PushPullInterval time.Duration
+	// ReconnectInterval is how often this node tries to rejoin one failed
+	// member (after a partition heals, neither side would otherwise probe
+	// the other again). Default 10 s.
+	ReconnectInterval time.Duration
 	// WrapTransport, when set, wraps the gossip transport (fault injection
 	// in tests, simulated region latency in demos).
 	WrapTransport func(memberlist.Transport) memberlist.NodeAwareTransport
@@ -57,6 +61,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PushPullInterval == 0 {
 		c.PushPullInterval = 15 * time.Second
+	}
+	if c.ReconnectInterval == 0 {
+		c.ReconnectInterval = 10 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftwal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
 )
 
 // ErrNotLeader is returned by leader-only calls on other nodes. The error
@@ -42,6 +43,7 @@ type Node struct {
 	log       *slog.Logger
 	raft      *raft.Raft
 	wal       *raftwal.WAL
+	meta      *metadb.BoltMetaDB
 	transport *raft.NetworkTransport
 
 	mu           sync.Mutex
@@ -66,16 +68,22 @@ func Open(cfg Config) (*Node, error) {
 		Level:  hclog.Info,
 		Output: logadapt.Writer(cfg.Logger.With("component", "raft-lib")),
 	})
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+	walDir := filepath.Join(cfg.Dir, "wal")
+	if err := os.MkdirAll(walDir, 0o700); err != nil {
 		return nil, fmt.Errorf("raft dir: %w", err)
 	}
-	wal, err := raftwal.Open(filepath.Join(cfg.Dir, "wal"), raftwal.WithLogger(hlog.Named("wal")))
+	// raft-wal's Close does not close the meta store it opens itself, which
+	// would keep its bolt file locked after shutdown; own it instead.
+	meta := &metadb.BoltMetaDB{}
+	wal, err := raftwal.Open(walDir, raftwal.WithLogger(hlog.Named("wal")), raftwal.WithMetaStore(meta))
 	if err != nil {
+		_ = meta.Close()
 		return nil, fmt.Errorf("open raft log: %w", err)
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hlog.Named("snapshots"))
 	if err != nil {
 		_ = wal.Close()
+		_ = meta.Close()
 		return nil, fmt.Errorf("open raft snapshots: %w", err)
 	}
 	var stream raft.StreamLayer
@@ -103,6 +111,7 @@ func Open(cfg Config) (*Node, error) {
 	hasState, err := raft.HasExistingState(wal, wal, snaps)
 	if err != nil {
 		_ = wal.Close()
+		_ = meta.Close()
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
 	if !hasState && cfg.Bootstrap {
@@ -111,6 +120,7 @@ func Open(cfg Config) (*Node, error) {
 		}}}
 		if err := raft.BootstrapCluster(rc, wal, wal, snaps, transport, boot); err != nil {
 			_ = wal.Close()
+			_ = meta.Close()
 			return nil, fmt.Errorf("bootstrap raft: %w", err)
 		}
 		log.Info("bootstrapped a new cluster", "node", cfg.NodeID, "addr", transport.LocalAddr())
@@ -119,10 +129,11 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		_ = transport.Close()
 		_ = wal.Close()
+		_ = meta.Close()
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n := &Node{
-		cfg: cfg, log: log, raft: r, wal: wal, transport: transport,
+		cfg: cfg, log: log, raft: r, wal: wal, meta: meta, transport: transport,
 		missingSince: make(map[string]time.Time),
 		stop:         make(chan struct{}),
 		done:         make(chan struct{}),
@@ -216,12 +227,18 @@ func (n *Node) IsVoter() bool {
 
 // Shutdown hands leadership to another voter if this node leads (so the
 // cluster does not wait out an election), then stops Raft and closes the log.
-func (n *Node) Shutdown() error {
+func (n *Node) Shutdown() error { return n.stopRaft(true) }
+
+// Kill stops Raft without handing leadership over, as a crash would: the
+// others notice only when heartbeats stop.
+func (n *Node) Kill() error { return n.stopRaft(false) }
+
+func (n *Node) stopRaft(handOver bool) error {
 	var err error
 	n.stopOnce.Do(func() {
 		close(n.stop)
 		<-n.done
-		if n.raft.State() == raft.Leader && n.otherVoters() > 0 {
+		if handOver && n.raft.State() == raft.Leader && n.otherVoters() > 0 {
 			if terr := n.raft.LeadershipTransfer().Error(); terr != nil {
 				n.log.Warn("leadership transfer before shutdown failed", "err", terr)
 			} else {
@@ -236,6 +253,9 @@ func (n *Node) Shutdown() error {
 		}
 		if werr := n.wal.Close(); werr != nil && err == nil {
 			err = fmt.Errorf("raft log close: %w", werr)
+		}
+		if merr := n.meta.Close(); merr != nil && err == nil {
+			err = fmt.Errorf("raft log meta close: %w", merr)
 		}
 	})
 	return err

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/node"
+	"go.yaml.in/yaml/v3"
+)
+
+// options are edged's settings, from (lowest to highest precedence) the
+// built-in defaults, the --config file, EDGE_* environment variables and
+// command-line flags.
+type options struct {
+	configFile      string
+	nodeID          string
+	region          string
+	dataDir         string
+	httpAddr        string
+	grpcAddr        string
+	raftAddr        string
+	gossipAddr      string
+	advertiseAddr   string
+	join            string
+	voters          int
+	adminToken      string
+	accountID       string
+	gossipKey       string
+	regionLatency   time.Duration
+	deadServerGrace time.Duration
+	logLevel        string
+	logFormat       string
+	showVersion     bool
+}
+
+func defaultNodeID() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "node-1"
+	}
+	var b strings.Builder
+	for _, r := range h {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "node-1"
+	}
+	return b.String()
+}
+
+func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("edged", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&o.configFile, "config", "", "YAML config file; keys are flag names (node-id: n1, join: [a:7946, b:7946])")
+	fs.StringVar(&o.nodeID, "node-id", defaultNodeID(), "unique id of this node")
+	fs.StringVar(&o.region, "region", node.DefaultRegion, "region this node runs in (voters are spread over regions)")
+	fs.StringVar(&o.dataDir, "data-dir", node.DefaultDataDir, "directory for Raft log, snapshots and service data")
+	fs.StringVar(&o.httpAddr, "http-addr", node.DefaultHTTPAddr, "public HTTP API (Cloudflare v4 shapes, /metrics, /healthz)")
+	fs.StringVar(&o.grpcAddr, "grpc-addr", node.DefaultGRPCAddr, "internal gRPC, node to node")
+	fs.StringVar(&o.raftAddr, "raft-addr", node.DefaultRaftAddr, "Raft transport")
+	fs.StringVar(&o.gossipAddr, "gossip-addr", node.DefaultGossipAddr, "gossip (memberlist, TCP and UDP)")
+	fs.StringVar(&o.advertiseAddr, "advertise-addr", "", "host or IP peers use to reach this node (needed when binding 0.0.0.0)")
+	fs.StringVar(&o.join, "join", "", "comma-separated gossip addresses of existing members; empty starts a new cluster")
+	fs.IntVar(&o.voters, "voters", node.DefaultVoters, "number of Raft voters the cluster keeps (others follow as non-voters)")
+	fs.StringVar(&o.adminToken, "admin-token", "", "admin API token; generated and stored in the data dir when empty")
+	fs.StringVar(&o.accountID, "account-id", "", "account served by default; generated on a new cluster when empty")
+	fs.StringVar(&o.gossipKey, "gossip-key", "", "base64 key (16, 24 or 32 bytes) that encrypts gossip")
+	fs.DurationVar(&o.regionLatency, "region-latency", 0, "simulated one-way delay added to traffic towards other regions (demos)")
+	fs.DurationVar(&o.deadServerGrace, "dead-server-grace", 60*time.Second, "how long a failed node keeps its Raft seat before removal")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	return fs
+}
+
+// parseOptions applies flags, then fills every flag not given on the
+// command line from the environment (EDGE_NODE_ID for --node-id) or the
+// config file.
+func parseOptions(args []string, getenv func(string) string, out io.Writer) (*options, error) {
+	o := &options{}
+	fs := newFlagSet(o, out)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["config"] {
+		if v := getenv("EDGE_CONFIG"); v != "" {
+			o.configFile = v
+		}
+	}
+	file := map[string]any{}
+	if o.configFile != "" {
+		b, err := os.ReadFile(o.configFile)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &file); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", o.configFile, err)
+		}
+		for k := range file {
+			if fs.Lookup(k) == nil || k == "config" {
+				return nil, fmt.Errorf("config file %s: unknown setting %q", o.configFile, k)
+			}
+		}
+	}
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || f.Name == "config" {
+			return
+		}
+		env := "EDGE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			}
+			return
+		}
+		if v, ok := file[f.Name]; ok {
+			if err := fs.Set(f.Name, yamlValue(v)); err != nil {
+				errs = append(errs, fmt.Errorf("config file %s: %s: %w", o.configFile, f.Name, err))
+			}
+		}
+	})
+	return o, errors.Join(errs...)
+}
+
+// yamlValue renders a YAML scalar or list as the flag string form.
+func yamlValue(v any) string {
+	if list, ok := v.([]any); ok {
+		parts := make([]string, len(list))
+		for i, e := range list {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, ",")
+	}
+	return fmt.Sprint(v)
+}
+
+// nodeConfig turns options into the node's configuration.
+func (o *options) nodeConfig() (node.Config, error) {
+	cfg := node.Config{
+		NodeID: o.nodeID, Region: o.region, DataDir: o.dataDir,
+		HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, RaftAddr: o.raftAddr, GossipAddr: o.gossipAddr,
+		AdvertiseAddr: o.advertiseAddr, Voters: o.voters, AdminToken: o.adminToken,
+		AccountID: o.accountID, RegionLatency: o.regionLatency,
+		Timing: node.Timing{DeadServerGrace: o.deadServerGrace},
+	}
+	for _, j := range strings.Split(o.join, ",") {
+		if j = strings.TrimSpace(j); j != "" {
+			cfg.Join = append(cfg.Join, j)
+		}
+	}
+	if o.gossipKey != "" {
+		k, err := base64.StdEncoding.DecodeString(o.gossipKey)
+		if err != nil {
+			return cfg, fmt.Errorf("--gossip-key: not base64: %w", err)
+		}
+		cfg.GossipKey = k
+	}
+	return cfg, cfg.Validate()
+}

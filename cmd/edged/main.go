@@ -1,0 +1,97 @@
+// Command edged is the Edgeplane daemon: one node of the cluster. With no
+// flags it is a complete single-node cluster on 127.0.0.1 whose data lives
+// in ./edged-data. See README.md for flags and a multi-region walkthrough.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/node"
+	"github.com/edgeplane/edgeplane/pkg/version"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "edged: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run is edged from flags to exit: parse, start the node, print how to
+// reach it, wait until ctx ends (a signal), leave gracefully.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	opts, err := parseOptions(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if opts.showVersion {
+		fmt.Fprintf(stdout, "edged %s\n", version.Version)
+		return nil
+	}
+	log, err := newLogger(stderr, opts.logLevel, opts.logFormat)
+	if err != nil {
+		return err
+	}
+	cfg, err := opts.nodeConfig()
+	if err != nil {
+		return err
+	}
+	cfg.Version = version.Version
+	cfg.Logger = log
+
+	n, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	printWelcome(stdout, n, cfg)
+	<-ctx.Done()
+	log.Info("signal received, leaving the cluster")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return n.Shutdown(shutdownCtx)
+}
+
+func printWelcome(w io.Writer, n *node.Node, cfg node.Config) {
+	addrs := n.Addr()
+	token, generated := n.AdminToken()
+	fmt.Fprintf(w, "edged %s: node %s in region %s\n", cfg.Version, cfg.NodeID, cfg.Region)
+	fmt.Fprintf(w, "  API:     http://%s/client/v4  (metrics: http://%s/metrics)\n", addrs.HTTP, addrs.HTTP)
+	fmt.Fprintf(w, "  gossip:  %s   grpc: %s   raft: %s\n", addrs.Gossip, addrs.GRPC, addrs.Raft)
+	if generated {
+		fmt.Fprintf(w, "  admin token (generated, shown once, kept in %s/admin-token):\n    %s\n", cfg.DataDir, token)
+	} else {
+		fmt.Fprintf(w, "  admin token: as configured, or in %s/admin-token\n", cfg.DataDir)
+	}
+	fmt.Fprintf(w, "  try:     edgectl --endpoint http://%s --token <token> status\n", addrs.HTTP)
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	}
+}

@@ -1,0 +1,158 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/netfault"
+)
+
+// Config is everything a node needs. Zero values take the defaults of a
+// single-node cluster on 127.0.0.1.
+type Config struct {
+	NodeID  string
+	Region  string
+	DataDir string
+
+	HTTPAddr   string
+	GRPCAddr   string
+	RaftAddr   string
+	GossipAddr string
+	// AdvertiseAddr is the host (or IP) peers should use to reach this node
+	// when the listen addresses are not reachable as given (0.0.0.0, NAT).
+	AdvertiseAddr string
+
+	// Join lists gossip addresses of existing members. A node started
+	// without Join and without Raft state bootstraps a new cluster.
+	Join []string
+	// Voters is how many Raft voters the cluster keeps.
+	Voters int
+	// AdminToken is always accepted by this node's API. Empty: generated on
+	// first start and kept in the data directory.
+	AdminToken string
+	// AccountID is the account this node serves by default; on a new
+	// cluster it becomes the default account (generated when empty).
+	AccountID string
+	// GossipKey encrypts gossip (16, 24 or 32 bytes).
+	GossipKey []byte
+	// RegionLatency adds this one-way delay to traffic towards nodes in
+	// other regions (demos of a multi-region cluster on one machine).
+	RegionLatency time.Duration
+	// Rules, when set, injects network faults (tests). It overrides
+	// RegionLatency. If it has an Attach(*netfault.Net) method, the node
+	// attaches its network to it.
+	Rules netfault.Rules
+
+	// MaxBodyBytes bounds request bodies of the node's own endpoints.
+	MaxBodyBytes int64
+	// Timing tunes failure detection and elections.
+	Timing Timing
+	// Version is reported in the node record and status.
+	Version string
+	Logger  *slog.Logger
+}
+
+// Timing holds the gossip and Raft timers; zero values take production
+// defaults. Tests shorten them.
+type Timing struct {
+	ProbeInterval      time.Duration
+	ProbeTimeout       time.Duration
+	GossipInterval     time.Duration
+	PushPullInterval   time.Duration
+	ReconnectInterval  time.Duration
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	ReconcileInterval  time.Duration
+	DeadServerGrace    time.Duration
+	VoterReplaceAfter  time.Duration
+}
+
+// Defaults of a node started with no flags at all.
+const (
+	DefaultHTTPAddr   = "127.0.0.1:8787"
+	DefaultGRPCAddr   = "127.0.0.1:8788"
+	DefaultRaftAddr   = "127.0.0.1:8789"
+	DefaultGossipAddr = "127.0.0.1:7946"
+	DefaultDataDir    = "edged-data"
+	DefaultRegion     = "local"
+	DefaultVoters     = 3
+)
+
+// SetDefaults fills unset fields with the single-node defaults.
+func (c *Config) SetDefaults() {
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = DefaultHTTPAddr
+	}
+	if c.GRPCAddr == "" {
+		c.GRPCAddr = DefaultGRPCAddr
+	}
+	if c.RaftAddr == "" {
+		c.RaftAddr = DefaultRaftAddr
+	}
+	if c.GossipAddr == "" {
+		c.GossipAddr = DefaultGossipAddr
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.Region == "" {
+		c.Region = DefaultRegion
+	}
+	if c.Voters == 0 {
+		c.Voters = DefaultVoters
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate reports the first problem with the configuration.
+func (c *Config) Validate() error {
+	if c.NodeID == "" {
+		return errors.New("node id is required")
+	}
+	if len(c.NodeID) > 64 || !validName(c.NodeID) {
+		return fmt.Errorf("node id %q: use 1-64 letters, digits, '-', '_' or '.'", c.NodeID)
+	}
+	if !validName(c.Region) || len(c.Region) > 64 {
+		return fmt.Errorf("region %q: use 1-64 letters, digits, '-', '_' or '.'", c.Region)
+	}
+	for name, addr := range map[string]string{"http": c.HTTPAddr, "grpc": c.GRPCAddr, "raft": c.RaftAddr, "gossip": c.GossipAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("%s address %q: %w", name, addr, err)
+		}
+	}
+	if c.Voters < 1 || c.Voters > 9 {
+		return fmt.Errorf("voters must be between 1 and 9, got %d", c.Voters)
+	}
+	switch len(c.GossipKey) {
+	case 0, 16, 24, 32:
+	default:
+		return fmt.Errorf("gossip key must be 16, 24 or 32 bytes, got %d", len(c.GossipKey))
+	}
+	if c.RegionLatency < 0 || c.RegionLatency > 5*time.Second {
+		return fmt.Errorf("region latency %v out of range 0..5s", c.RegionLatency)
+	}
+	return nil
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}

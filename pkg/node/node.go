@@ -1,0 +1,435 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/api"
+	"github.com/edgeplane/edgeplane/pkg/catalog"
+	"github.com/edgeplane/edgeplane/pkg/cluster"
+	"github.com/edgeplane/edgeplane/pkg/consensus"
+	"github.com/edgeplane/edgeplane/pkg/netfault"
+	"github.com/edgeplane/edgeplane/pkg/replication"
+	"github.com/edgeplane/edgeplane/pkg/router"
+	"github.com/edgeplane/edgeplane/pkg/storage"
+	"github.com/hashicorp/memberlist"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
+)
+
+// Node is one running edged: every component, started in order and
+// stopped in reverse.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	started time.Time
+
+	layout storage.Layout
+	lock   *storage.Lock
+
+	reg      *prometheus.Registry
+	net      *netfault.Net
+	catalog  *catalog.Catalog
+	cluster  *cluster.Cluster
+	raft     *consensus.Node
+	pool     *router.Pool
+	grpc     *grpc.Server
+	api      *api.Server
+	httpSrv  *http.Server
+	httpLn   net.Listener
+	grpcLn   net.Listener
+	raftLn   net.Listener
+	advHTTP  string
+	advGRPC  string
+	advRaft  string
+	adminTok string
+	// GeneratedToken is set when the admin token was generated on this start.
+	generated bool
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	stopOnce sync.Once
+}
+
+// New opens the data directory and listeners and starts every component:
+// HTTP first (so /healthz answers while the rest comes up), then gossip,
+// Raft and gRPC, then joins the cluster in the background.
+func New(cfg Config) (_ *Node, err error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("node config: %w", err)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), started: time.Now()}
+	defer func() {
+		if err != nil {
+			n.abort()
+		}
+	}()
+	if n.layout, n.lock, err = storage.Open(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if n.adminTok, n.generated, err = loadOrCreateAdminToken(n.layout.AdminTokenFile(), cfg.AdminToken); err != nil {
+		return nil, err
+	}
+	if err = n.listen(); err != nil {
+		return nil, err
+	}
+	n.reg = prometheus.NewRegistry()
+	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.net = netfault.New(cfg.NodeID, n.rules(), n.log)
+	if a, ok := cfg.Rules.(interface{ Attach(*netfault.Net) }); ok {
+		a.Attach(n.net)
+	}
+	n.catalog = catalog.New()
+
+	if n.api, err = api.New(api.Config{
+		NodeID: cfg.NodeID, Version: cfg.Version, AdminToken: n.adminTok, MaxBodyBytes: cfg.MaxBodyBytes,
+	}, (*clusterView)(n), (*identity)(n), n.reg, n.reg, n.log); err != nil {
+		return nil, fmt.Errorf("http api: %w", err)
+	}
+	n.httpSrv = &http.Server{
+		Handler:           n.api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(n.log.With("component", "http").Handler(), slog.LevelWarn),
+	}
+	n.serveHTTP()
+
+	if err = n.startCluster(); err != nil {
+		return nil, err
+	}
+	if err = n.startRaft(); err != nil {
+		return nil, err
+	}
+	if err = n.startGRPC(); err != nil {
+		return nil, err
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	n.goLoop(func() { n.joinLoop(ctx) })
+	n.goLoop(func() { n.initLoop(ctx) })
+	n.goLoop(func() { n.voterFlagLoop(ctx) })
+	n.log.Info("node started", "region", cfg.Region, "http", n.advHTTP, "grpc", n.advGRPC, "raft", n.advRaft,
+		"gossip", n.cluster.GossipAddr(), "data_dir", n.layout.Root)
+	return n, nil
+}
+
+func (n *Node) rules() netfault.Rules {
+	if n.cfg.Rules != nil {
+		return n.cfg.Rules
+	}
+	if n.cfg.RegionLatency > 0 {
+		return netfault.RegionLatency{LocalRegion: n.cfg.Region, Delay: n.cfg.RegionLatency, RegionOf: n.regionOfAddr}
+	}
+	return nil
+}
+
+// regionOfAddr maps any address a member listens on to its region.
+func (n *Node) regionOfAddr(addr string) (string, bool) {
+	if n.cluster == nil {
+		return "", false
+	}
+	for _, m := range n.cluster.Members() {
+		if addr == m.GossipAddr || addr == m.GRPCAddr || addr == m.RaftAddr || addr == m.HTTPAddr {
+			return m.Region, true
+		}
+	}
+	return "", false
+}
+
+func (n *Node) listen() error {
+	var err error
+	if n.httpLn, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen http %s: %w", n.cfg.HTTPAddr, err)
+	}
+	if n.grpcLn, err = net.Listen("tcp", n.cfg.GRPCAddr); err != nil {
+		return fmt.Errorf("listen grpc %s: %w", n.cfg.GRPCAddr, err)
+	}
+	if n.raftLn, err = net.Listen("tcp", n.cfg.RaftAddr); err != nil {
+		return fmt.Errorf("listen raft %s: %w", n.cfg.RaftAddr, err)
+	}
+	if n.advHTTP, err = advertise(n.httpLn.Addr(), n.cfg.AdvertiseAddr); err != nil {
+		return err
+	}
+	if n.advGRPC, err = advertise(n.grpcLn.Addr(), n.cfg.AdvertiseAddr); err != nil {
+		return err
+	}
+	n.advRaft, err = advertise(n.raftLn.Addr(), n.cfg.AdvertiseAddr)
+	return err
+}
+
+// advertise returns the address peers should dial for a bound listener.
+func advertise(bound net.Addr, host string) (string, error) {
+	tcp := bound.(*net.TCPAddr)
+	if host != "" {
+		return net.JoinHostPort(host, fmt.Sprint(tcp.Port)), nil
+	}
+	if tcp.IP.IsUnspecified() {
+		return "", fmt.Errorf("listening on %s: set --advertise-addr so peers know where to reach this node", bound)
+	}
+	return bound.String(), nil
+}
+
+func (n *Node) serveHTTP() {
+	n.goLoop(func() {
+		if err := n.httpSrv.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("http server stopped", "err", err)
+		}
+	})
+}
+
+func (n *Node) startCluster() error {
+	gossipAdv := ""
+	if n.cfg.AdvertiseAddr != "" {
+		_, port, _ := net.SplitHostPort(n.cfg.GossipAddr)
+		gossipAdv = net.JoinHostPort(n.cfg.AdvertiseAddr, port)
+	}
+	t := n.cfg.Timing
+	c, err := cluster.New(cluster.Config{
+		Meta: cluster.Meta{
+			ID: n.cfg.NodeID, Region: n.cfg.Region, Version: n.cfg.Version,
+			HTTPAddr: n.advHTTP, GRPCAddr: n.advGRPC, RaftAddr: n.advRaft,
+		},
+		BindAddr:          n.cfg.GossipAddr,
+		AdvertiseAddr:     gossipAdv,
+		SecretKey:         n.cfg.GossipKey,
+		ProbeInterval:     t.ProbeInterval,
+		ProbeTimeout:      t.ProbeTimeout,
+		GossipInterval:    t.GossipInterval,
+		PushPullInterval:  t.PushPullInterval,
+		ReconnectInterval: t.ReconnectInterval,
+		WrapTransport: func(inner memberlist.Transport) memberlist.NodeAwareTransport {
+			return n.net.MemberlistTransport(inner)
+		},
+		Logger:     n.log,
+		Registerer: n.reg,
+	})
+	if err != nil {
+		return err
+	}
+	n.cluster = c
+	return nil
+}
+
+func (n *Node) startRaft() error {
+	t := n.cfg.Timing
+	r, err := consensus.Open(consensus.Config{
+		NodeID:             n.cfg.NodeID,
+		Dir:                n.layout.RaftDir(),
+		Listener:           n.raftLn,
+		Advertise:          mustTCPAddr(n.advRaft),
+		StreamLayer:        n.net.RaftStreamLayer,
+		Bootstrap:          len(n.cfg.Join) == 0,
+		Voters:             n.cfg.Voters,
+		DeadServerGrace:    t.DeadServerGrace,
+		VoterReplaceAfter:  t.VoterReplaceAfter,
+		ReconcileInterval:  t.ReconcileInterval,
+		HeartbeatTimeout:   t.HeartbeatTimeout,
+		ElectionTimeout:    t.ElectionTimeout,
+		LeaderLeaseTimeout: t.LeaderLeaseTimeout,
+		FSM:                replication.NewFSM(n.catalog, n.log),
+		Members:            n.cluster.Members,
+		MembersChanged:     n.cluster.Changes(),
+		Logger:             n.log,
+		Registerer:         n.reg,
+	})
+	if err != nil {
+		return err
+	}
+	n.raft = r
+	return nil
+}
+
+func mustTCPAddr(s string) net.Addr {
+	a, err := net.ResolveTCPAddr("tcp", s)
+	if err != nil {
+		return &net.TCPAddr{}
+	}
+	return a
+}
+
+func (n *Node) startGRPC() error {
+	pool, err := router.NewPool(router.PoolConfig{
+		Dialer:     func(ctx context.Context, addr string) (net.Conn, error) { return n.net.DialContext(ctx, "tcp", addr) },
+		MaxBackoff: time.Second,
+		Logger:     n.log,
+	})
+	if err != nil {
+		return fmt.Errorf("grpc pool: %w", err)
+	}
+	n.pool = pool
+	n.grpc = grpc.NewServer(router.ServerOptions()...)
+	router.NewServer((*backend)(n), n.log).Register(n.grpc)
+	n.goLoop(func() {
+		if err := n.grpc.Serve(n.grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			n.log.Error("grpc server stopped", "err", err)
+		}
+	})
+	return nil
+}
+
+// joinLoop contacts the seeds until gossip has joined a cluster.
+func (n *Node) joinLoop(ctx context.Context) {
+	if err := n.cluster.Join(ctx, n.cfg.Join); err != nil && ctx.Err() == nil {
+		n.log.Error("could not join the cluster", "err", err)
+	}
+}
+
+// voterFlagLoop publishes this node's Raft suffrage in its gossip record.
+func (n *Node) voterFlagLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		if err := n.cluster.SetVoter(n.raft.IsVoter()); err != nil {
+			n.log.Debug("publish voter flag", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (n *Node) goLoop(fn func()) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		fn()
+	}()
+}
+
+// Addr reports the addresses the node is reachable on.
+func (n *Node) Addr() Addrs {
+	return Addrs{HTTP: n.advHTTP, GRPC: n.advGRPC, Raft: n.advRaft, Gossip: n.cluster.GossipAddr()}
+}
+
+// Addrs are a node's advertised addresses.
+type Addrs struct {
+	HTTP, GRPC, Raft, Gossip string
+}
+
+// AdminToken is the token this node always accepts; Generated reports
+// whether it was created on this start (edged prints it once then).
+func (n *Node) AdminToken() (token string, generated bool) { return n.adminTok, n.generated }
+
+// ID is the node id.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// Catalog exposes the replicated catalog (read-only use).
+func (n *Node) Catalog() *catalog.Catalog { return n.catalog }
+
+// Handler is the public HTTP handler (tests may call it directly).
+func (n *Node) Handler() http.Handler { return n.api.Handler() }
+
+// Shutdown leaves the cluster gracefully: stop taking requests, hand Raft
+// leadership to another voter, say goodbye through gossip, stop gRPC.
+func (n *Node) Shutdown(ctx context.Context) error {
+	var errs []error
+	n.stopOnce.Do(func() {
+		n.log.Info("shutting down")
+		if n.cancel != nil {
+			n.cancel()
+		}
+		if n.httpSrv != nil {
+			if err := n.httpSrv.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			}
+		}
+		if n.raft != nil {
+			if err := n.raft.Shutdown(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if n.cluster != nil {
+			if err := n.cluster.Leave(3 * time.Second); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		n.stopRest(&errs)
+	})
+	return errors.Join(errs...)
+}
+
+// Kill stops the node abruptly, as a crash would look to its peers: no
+// gossip goodbye, no leadership hand-over, connections cut. Data on disk
+// stays as the last fsync left it. Tests use it as kill -9.
+func (n *Node) Kill() {
+	n.stopOnce.Do(func() {
+		if n.cancel != nil {
+			n.cancel()
+		}
+		var errs []error
+		if n.httpSrv != nil {
+			_ = n.httpSrv.Close()
+		}
+		if n.cluster != nil {
+			_ = n.cluster.Shutdown()
+		}
+		if n.grpc != nil {
+			n.grpc.Stop()
+		}
+		if n.raft != nil {
+			_ = n.raft.Kill()
+		}
+		n.stopRest(&errs)
+	})
+}
+
+// stopRest stops what both shutdown paths share, in reverse start order.
+func (n *Node) stopRest(errs *[]error) {
+	if n.cluster != nil {
+		if err := n.cluster.Shutdown(); err != nil {
+			n.log.Debug("gossip shutdown", "err", err)
+		}
+	}
+	if n.grpc != nil {
+		n.grpc.Stop()
+	}
+	if n.pool != nil {
+		_ = n.pool.Close()
+	}
+	if n.net != nil {
+		n.net.Close()
+	}
+	n.wg.Wait()
+	n.closeAll()
+	n.log.Info("stopped")
+}
+
+// abort undoes a partial start.
+func (n *Node) abort() {
+	if n.cancel != nil {
+		n.cancel()
+	}
+	if n.httpSrv != nil {
+		_ = n.httpSrv.Close()
+	}
+	if n.raft != nil {
+		_ = n.raft.Kill()
+	}
+	var errs []error
+	n.stopRest(&errs)
+}
+
+// closeAll releases listeners and the data-dir lock; safe on partial starts.
+func (n *Node) closeAll() {
+	for _, ln := range []net.Listener{n.httpLn, n.grpcLn, n.raftLn} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+	if n.lock != nil {
+		_ = n.lock.Release()
+		n.lock = nil
+	}
+}

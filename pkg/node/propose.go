@@ -1,0 +1,163 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/api"
+	"github.com/edgeplane/edgeplane/pkg/catalog"
+	"github.com/edgeplane/edgeplane/pkg/consensus"
+	"github.com/edgeplane/edgeplane/pkg/replication"
+	"github.com/edgeplane/edgeplane/pkg/router"
+)
+
+// ErrNoLeader means no Raft leader could be reached before the deadline.
+// It wraps api.ErrUnavailable, so the API answers 503 and clients retry.
+var ErrNoLeader = fmt.Errorf("no raft leader reachable: %w", api.ErrUnavailable)
+
+// Propose commits a command through Raft from any node: applied locally on
+// the leader, otherwise sent to the leader over gRPC. It returns once this
+// node has applied the entry too, so the caller reads its own write.
+func (n *Node) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	backoff := 20 * time.Millisecond
+	for {
+		index, res, err := n.proposeOnce(ctx, cmd)
+		if err == nil {
+			if err := n.raft.WaitApplied(ctx, index); err != nil {
+				return nil, err
+			}
+			return res, nil
+		}
+		if !errors.Is(err, consensus.ErrNotLeader) && !errors.Is(err, router.ErrNotLeader) && !errors.Is(err, ErrNoLeader) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("propose: %w (last: %v)", ErrNoLeader, err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+func (n *Node) proposeOnce(ctx context.Context, cmd []byte) (uint64, []byte, error) {
+	index, res, err := n.raft.Apply(ctx, cmd)
+	var nle *consensus.NotLeaderError
+	if !errors.As(err, &nle) {
+		return index, res, err
+	}
+	if nle.LeaderID == "" || nle.LeaderID == n.cfg.NodeID {
+		return 0, nil, ErrNoLeader
+	}
+	leader, ok := n.cluster.Member(nle.LeaderID)
+	if !ok || !leader.Live() {
+		return 0, nil, ErrNoLeader
+	}
+	return n.pool.ApplyOn(ctx, leader.GRPCAddr, cmd, n.cfg.NodeID, "")
+}
+
+// proposeCatalog commits one catalog operation and returns its result,
+// with refused operations as errors wrapping catalog's sentinels.
+func (n *Node) proposeCatalog(ctx context.Context, op catalog.Op) (catalog.Result, error) {
+	if op.At.IsZero() {
+		op.At = time.Now().UTC()
+	}
+	payload, err := op.Encode()
+	if err != nil {
+		return catalog.Result{}, err
+	}
+	out, err := n.Propose(ctx, replication.EncodeCommand(replication.CommandCatalog, payload))
+	if err != nil {
+		return catalog.Result{}, fmt.Errorf("catalog %s: %w", op.Type, err)
+	}
+	res, err := catalog.DecodeResult(out)
+	if err != nil {
+		return res, err
+	}
+	return res, res.Err()
+}
+
+// initLoop makes sure the catalog has its default account (and the
+// bootstrap node's admin token), and that the configured account exists.
+// Every step is idempotent, so racing nodes are harmless.
+func (n *Node) initLoop(ctx context.Context) {
+	for {
+		err := n.ensureCatalog(ctx)
+		if err == nil {
+			return
+		}
+		n.log.Debug("catalog not initialized yet", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func (n *Node) ensureCatalog(ctx context.Context) error {
+	id, _ := n.raft.Leader()
+	if id == "" {
+		return ErrNoLeader
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, ok := n.catalog.DefaultAccount(); !ok {
+		if len(n.cfg.Join) > 0 {
+			// Joiners wait for the bootstrap node to initialize, which
+			// also registers its admin token cluster-wide.
+			return errors.New("waiting for the catalog to be initialized")
+		}
+		acct := n.cfg.AccountID
+		if acct == "" {
+			acct = randomHex(16)
+		}
+		op := catalog.Op{
+			Type:    catalog.OpInit,
+			Account: &catalog.Account{ID: acct, Name: "Edgeplane"},
+			Token:   &catalog.Token{ID: "bootstrap-admin", Name: "admin token of the bootstrap node", Hash: catalog.HashToken(n.adminTok)},
+		}
+		if _, err := n.proposeCatalog(ctx, op); err != nil {
+			return err
+		}
+	}
+	if n.cfg.AccountID != "" {
+		if _, ok := n.catalog.Account(n.cfg.AccountID); !ok {
+			_, err := n.proposeCatalog(ctx, catalog.Op{Type: catalog.OpCreateAccount, Account: &catalog.Account{ID: n.cfg.AccountID, Name: n.cfg.AccountID}})
+			if err != nil && !errors.Is(err, catalog.ErrExists) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// AccountID is the account this node serves by default.
+func (n *Node) AccountID() string {
+	if n.cfg.AccountID != "" {
+		return n.cfg.AccountID
+	}
+	a, _ := n.catalog.DefaultAccount()
+	return a.ID
+}
+
+// CreateResource registers a resource of kind named name in the catalog,
+// under account (the default account when empty), from any node.
+func (n *Node) CreateResource(ctx context.Context, kind catalog.Kind, account, name string) (catalog.Resource, error) {
+	if account == "" {
+		account = n.AccountID()
+	}
+	r := catalog.Resource{Kind: kind, AccountID: account, ID: randomHex(16), Name: name}
+	res, err := n.proposeCatalog(ctx, catalog.Op{Type: catalog.OpCreateResource, Resource: &r})
+	if err != nil {
+		return catalog.Resource{}, fmt.Errorf("create %s %q: %w", kind, name, err)
+	}
+	return *res.Resource, nil
+}

@@ -32,10 +32,13 @@ type Cluster struct {
 	peerCoords map[string]*coordinate.Coordinate
 
 	changes chan struct{}
-	seeds   []string
-	stop    chan struct{}
-	done    chan struct{}
-	once    sync.Once
+	// gossipAddr is read once at start: memberlist's LocalNode returns its
+	// internal record, which UpdateNode rewrites without a lock we can take.
+	gossipAddr string
+	seeds      []string
+	stop       chan struct{}
+	done       chan struct{}
+	once       sync.Once
 }
 
 // New binds the gossip ports and starts gossiping; call Join to meet peers.
@@ -68,6 +71,7 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("cluster: start gossip on %s: %w", cfg.BindAddr, err)
 	}
 	c.ml = ml
+	c.gossipAddr = ml.LocalNode().Address()
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(c)); err != nil {
 			_ = ml.Shutdown()
@@ -170,9 +174,7 @@ func (c *Cluster) localMeta() Meta {
 }
 
 // GossipAddr is the host:port other nodes gossip with this node on.
-func (c *Cluster) GossipAddr() string {
-	return c.ml.LocalNode().Address()
-}
+func (c *Cluster) GossipAddr() string { return c.gossipAddr }
 
 // SetVoter updates the voter flag in this node's record and gossips it.
 func (c *Cluster) SetVoter(voter bool) error {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/edgeplane/edgeplane/pkg/client"
 	"github.com/edgeplane/edgeplane/pkg/wire"
 )
 
@@ -19,20 +20,7 @@ func newMembersCmd(a *app) *cobra.Command {
 			"Raft voter or not, addresses and estimated round trip. -o json prints the members array.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.withTimeout(cmd.Context())
-			defer cancel()
-			ms, err := c.Members(ctx)
-			if err != nil {
-				return err
-			}
-			if a.jsonOutput() {
-				return writeJSON(a.stdout, ms)
-			}
-			return printMembers(a, ms)
+			return runQuery(a, cmd, (*client.Client).Members, printMembers)
 		},
 	}
 }

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgeplane/edgeplane/pkg/client"
 )
 
 // Output formats of -o.
@@ -70,4 +75,24 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// runQuery is the shape of every read command: ask the chosen endpoint
+// within the command's timeout, then print the result as JSON (-o json) or
+// as a table for people.
+func runQuery[T any](a *app, cmd *cobra.Command, fetch func(*client.Client, context.Context) (T, error), table func(*app, T) error) error {
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := a.withTimeout(cmd.Context())
+	defer cancel()
+	v, err := fetch(c, ctx)
+	if err != nil {
+		return err
+	}
+	if a.jsonOutput() {
+		return writeJSON(a.stdout, v)
+	}
+	return table(a, v)
 }

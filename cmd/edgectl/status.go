@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/edgeplane/edgeplane/pkg/client"
 	"github.com/edgeplane/edgeplane/pkg/wire"
 )
 
@@ -20,20 +21,7 @@ func newStatusCmd(a *app) *cobra.Command {
 			"commit and applied index, catalog version. -o json prints the status object.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := a.withTimeout(cmd.Context())
-			defer cancel()
-			st, err := c.Status(ctx)
-			if err != nil {
-				return err
-			}
-			if a.jsonOutput() {
-				return writeJSON(a.stdout, st)
-			}
-			return printStatus(a, st)
+			return runQuery(a, cmd, (*client.Client).Status, printStatus)
 		},
 	}
 }

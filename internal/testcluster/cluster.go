@@ -190,25 +190,26 @@ func (c *Cluster) Members() []*Member {
 // Member returns slot i (0-based).
 func (c *Cluster) Member(i int) *Member { return c.Members()[i] }
 
-// Kill crashes node i: no goodbye, no leadership hand-over.
-func (c *Cluster) Kill(i int) {
+// take marks slot i down and returns the node that was running, if any.
+func (c *Cluster) take(i int) (*Member, *node.Node) {
 	m := c.Member(i)
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	n := m.node
 	m.node = nil
-	m.mu.Unlock()
-	if n != nil {
+	return m, n
+}
+
+// Kill crashes node i: no goodbye, no leadership hand-over.
+func (c *Cluster) Kill(i int) {
+	if _, n := c.take(i); n != nil {
 		n.Kill()
 	}
 }
 
 // Stop shuts node i down gracefully, as SIGTERM does.
 func (c *Cluster) Stop(i int) {
-	m := c.Member(i)
-	m.mu.Lock()
-	n := m.node
-	m.node = nil
-	m.mu.Unlock()
+	m, n := c.take(i)
 	if n != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()

@@ -134,6 +134,9 @@ func edgectl(bin string, args ...string) (string, string, error) {
 	return out.String(), errb.String(), err
 }
 
+// member and status decode edgectl's JSON with the field names the issue's
+// output contract documents, independently of pkg/wire, so a renamed field
+// on the server side fails here.
 type member struct {
 	ID         string   `json:"id"`
 	Region     string   `json:"region"`

@@ -2,6 +2,8 @@ package testcluster
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -252,4 +254,41 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+func TestLaggingFollowerIsRestoredFromASnapshot(t *testing.T) {
+	timing := FastTiming()
+	timing.TrailingLogs = 5
+	c := Start(t, Options{Nodes: 3, Timing: &timing})
+	leader := c.WaitLeader(10 * time.Second)
+	victim := (c.Index(leader) + 1) % 3
+	c.Kill(victim)
+	for i := range 40 {
+		if _, err := leader.Node().CreateResource(ctxT(t), catalog.KindQueue, "", fmt.Sprintf("q-%02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Compact the leader's log far past what the victim has, so only a
+	// snapshot can catch it up.
+	if err := leader.Node().Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	want := leader.Node().Catalog().Resources(catalog.KindQueue, leader.Node().AccountID())
+	c.Restart(victim)
+	c.WaitFor("victim restored from the snapshot", 15*time.Second, func() bool {
+		got := c.Member(victim).Node().Catalog().Resources(catalog.KindQueue, leader.Node().AccountID())
+		return len(got) == len(want)
+	})
+	// It got there through InstallSnapshot: it now holds a snapshot of its
+	// own, though it never took one (its log was far too short).
+	snaps, _ := filepath.Glob(filepath.Join(c.Member(victim).Dir, "raft", "snapshots", "*", "meta.json"))
+	if len(snaps) == 0 {
+		t.Fatal("the restarted follower holds no snapshot: it was not caught up by one")
+	}
+	got := c.Member(victim).Node().Catalog().Resources(catalog.KindQueue, leader.Node().AccountID())
+	for i := range want {
+		if got[i].ID != want[i].ID || got[i].Name != want[i].Name || !got[i].CreatedAt.Equal(want[i].CreatedAt) {
+			t.Fatalf("resource %d differs: %+v vs %+v", i, got[i], want[i])
+		}
+	}
 }

@@ -43,6 +43,9 @@ type Config struct {
 	LeaderLeaseTimeout time.Duration
 	// SnapshotThreshold is how many log entries trigger a snapshot (default 8192).
 	SnapshotThreshold uint64
+	// TrailingLogs is how many entries stay in the log after a snapshot, so
+	// slightly lagging followers catch up without a snapshot (default 10240).
+	TrailingLogs uint64
 	// FSM is the state machine the log is applied to.
 	FSM raft.FSM
 	// Members reports gossip membership; the leader reconciles against it.
@@ -78,6 +81,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = 8192
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = 10240
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -106,6 +106,7 @@ func Open(cfg Config) (*Node, error) {
 	rc.ElectionTimeout = cfg.ElectionTimeout
 	rc.LeaderLeaseTimeout = cfg.LeaderLeaseTimeout
 	rc.SnapshotThreshold = cfg.SnapshotThreshold
+	rc.TrailingLogs = cfg.TrailingLogs
 	rc.ShutdownOnRemove = false
 
 	hasState, err := raft.HasExistingState(wal, wal, snaps)
@@ -198,6 +199,14 @@ func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
 			return fmt.Errorf("wait for raft index %d (applied %d): %w", index, n.raft.AppliedIndex(), ctx.Err())
 		case <-t.C:
 		}
+	}
+	return nil
+}
+
+// Snapshot takes a snapshot now and compacts the log down to TrailingLogs.
+func (n *Node) Snapshot() error {
+	if err := n.raft.Snapshot().Error(); err != nil {
+		return fmt.Errorf("raft snapshot: %w", err)
 	}
 	return nil
 }

@@ -69,6 +69,9 @@ type Timing struct {
 	ReconcileInterval  time.Duration
 	DeadServerGrace    time.Duration
 	VoterReplaceAfter  time.Duration
+	// TrailingLogs is how many Raft entries survive a snapshot (tests make
+	// it small to force snapshot installs).
+	TrailingLogs uint64
 }
 
 // Defaults of a node started with no flags at all.

@@ -236,6 +236,7 @@ func (n *Node) startRaft() error {
 		HeartbeatTimeout:   t.HeartbeatTimeout,
 		ElectionTimeout:    t.ElectionTimeout,
 		LeaderLeaseTimeout: t.LeaderLeaseTimeout,
+		TrailingLogs:       t.TrailingLogs,
 		FSM:                replication.NewFSM(n.catalog, n.log),
 		Members:            n.cluster.Members,
 		MembersChanged:     n.cluster.Changes(),
@@ -324,6 +325,9 @@ func (n *Node) AdminToken() (token string, generated bool) { return n.adminTok, 
 
 // ID is the node id.
 func (n *Node) ID() string { return n.cfg.NodeID }
+
+// Snapshot snapshots the Raft state now and compacts the log.
+func (n *Node) Snapshot() error { return n.raft.Snapshot() }
 
 // Catalog exposes the replicated catalog (read-only use).
 func (n *Node) Catalog() *catalog.Catalog { return n.catalog }

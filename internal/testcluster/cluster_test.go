@@ -256,36 +256,65 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-func TestLaggingFollowerIsRestoredFromASnapshot(t *testing.T) {
+func TestNodeRestartsFromItsSnapshotAndLog(t *testing.T) {
 	timing := FastTiming()
 	timing.TrailingLogs = 5
 	c := Start(t, Options{Nodes: 3, Timing: &timing})
 	leader := c.WaitLeader(10 * time.Second)
-	victim := (c.Index(leader) + 1) % 3
-	c.Kill(victim)
+	li := c.Index(leader)
 	for i := range 40 {
 		if _, err := leader.Node().CreateResource(ctxT(t), catalog.KindQueue, "", fmt.Sprintf("q-%02d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Compact the leader's log far past what the victim has, so only a
-	// snapshot can catch it up.
 	if err := leader.Node().Snapshot(); err != nil {
 		t.Fatal(err)
 	}
-	want := leader.Node().Catalog().Resources(catalog.KindQueue, leader.Node().AccountID())
-	c.Restart(victim)
-	c.WaitFor("victim restored from the snapshot", 15*time.Second, func() bool {
-		got := c.Member(victim).Node().Catalog().Resources(catalog.KindQueue, leader.Node().AccountID())
-		return len(got) == len(want)
-	})
-	// It got there through InstallSnapshot: it now holds a snapshot of its
-	// own, though it never took one (its log was far too short).
-	snaps, _ := filepath.Glob(filepath.Join(c.Member(victim).Dir, "raft", "snapshots", "*", "meta.json"))
-	if len(snaps) == 0 {
-		t.Fatal("the restarted follower holds no snapshot: it was not caught up by one")
+	// Entries after the snapshot live only in the log.
+	for i := range 5 {
+		if _, err := leader.Node().CreateResource(ctxT(t), catalog.KindQueue, "", fmt.Sprintf("after-%d", i)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	got := c.Member(victim).Node().Catalog().Resources(catalog.KindQueue, leader.Node().AccountID())
+	want := leader.Node().Catalog().Resources(catalog.KindQueue, leader.Node().AccountID())
+	if len(want) != 45 {
+		t.Fatalf("leader holds %d queues, want 45", len(want))
+	}
+	snaps, _ := filepath.Glob(filepath.Join(leader.Dir, "raft", "snapshots", "*", "meta.json"))
+	if len(snaps) == 0 {
+		t.Fatal("no snapshot on disk after Snapshot")
+	}
+
+	// Crash it, and crash the others too, so it cannot be repaired from a
+	// peer: its own snapshot and log must rebuild the catalog.
+	for i := range 3 {
+		c.Kill(i)
+	}
+	c.Restart(li)
+	got := c.Member(li).Node().Catalog().Resources(catalog.KindQueue, leader.Node().AccountID())
+	if len(got) != len(want) {
+		c.WaitFor("catalog rebuilt from snapshot and log", 10*time.Second, func() bool {
+			return len(c.Member(li).Node().Catalog().Resources(catalog.KindQueue, want[0].AccountID)) >= 40
+		})
+	}
+	// The snapshot part is restored at open, before any peer is back.
+	if n := len(c.Member(li).Node().Catalog().Resources(catalog.KindQueue, want[0].AccountID)); n < 40 {
+		t.Fatalf("only %d queues after restart from the snapshot", n)
+	}
+	for i := range 3 {
+		if i != li {
+			c.Restart(i)
+		}
+	}
+	c.WaitFor("every node holds all 45 queues", 15*time.Second, func() bool {
+		for _, m := range c.Up() {
+			if len(m.Node().Catalog().Resources(catalog.KindQueue, want[0].AccountID)) != 45 {
+				return false
+			}
+		}
+		return true
+	})
+	got = c.Member(li).Node().Catalog().Resources(catalog.KindQueue, want[0].AccountID)
 	for i := range want {
 		if got[i].ID != want[i].ID || got[i].Name != want[i].Name || !got[i].CreatedAt.Equal(want[i].CreatedAt) {
 			t.Fatalf("resource %d differs: %+v vs %+v", i, got[i], want[i])

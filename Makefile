@@ -7,7 +7,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X $(MODULE)/pkg/version.Version=$(VERSION)
 PROTOS    := proto/edge/v1/node.proto proto/edge/v1/kv.proto
 
-.PHONY: all build test vet fmt-check proto proto-tools
+.PHONY: all build test vet fmt-check proto proto-tools bench-kv run
 
 all: build
 
@@ -39,3 +39,14 @@ proto:
 ## proto-tools: install protoc (Debian) and the pinned Go plugins
 proto-tools:
 	bash scripts/install-protoc.sh
+
+## bench-kv: KV throughput and latency against a running edged, side by side with Redis and etcd
+## (installs and starts them on 127.0.0.1 with scripts/bench-peers.sh); EDGE_ENDPOINT/EDGE_TOKEN select the node
+bench-kv: build
+	@eval "$$(bash scripts/bench-peers.sh start)"; \
+	bin/edgectl bench kv --redis "$$REDIS" --etcd "$$ETCD" $(BENCH_FLAGS); rc=$$?; \
+	bash scripts/bench-peers.sh stop; exit $$rc
+
+## run: the README's first command, a single-node cluster with every service
+run:
+	$(GO) run ./cmd/edged

@@ -82,6 +82,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newNearestCmd(a),
 		newVersionCmd(a),
 		newDevCmd(a),
+		newKVCmd(a),
+		newBenchCmd(a),
 	)
 	return root
 }

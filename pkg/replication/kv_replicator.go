@@ -1,0 +1,144 @@
+package replication
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/edgeplane/edgeplane/pkg/kv"
+	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
+)
+
+// KVReplicator spreads this node's KV writes to every live peer and repairs
+// what it missed from them. Publish queues local writes for each peer's push
+// stream; Run keeps one sender per live peer and runs anti-entropy; Register
+// serves the peers' side.
+type KVReplicator struct {
+	cfg     KVReplicatorConfig
+	log     *slog.Logger
+	metrics *kvMetrics
+	now     func() time.Time
+
+	mu      sync.RWMutex
+	senders map[string]*kvSender // by peer id
+}
+
+// NewKVReplicator returns a replicator, or an error if cfg (after Defaults)
+// is invalid or its metrics cannot be registered.
+func NewKVReplicator(cfg KVReplicatorConfig) (*KVReplicator, error) {
+	cfg = cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m, err := newKVMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &KVReplicator{
+		cfg:     cfg,
+		log:     cfg.Logger.With("component", "kv-replication"),
+		metrics: m,
+		now:     time.Now,
+		senders: make(map[string]*kvSender),
+	}, nil
+}
+
+// Publish queues entries committed on this node for every live peer. It
+// never blocks on the network; a full queue drops its oldest entries (and
+// counts them), which anti-entropy repairs. The caller must not modify the
+// entries afterwards.
+func (r *KVReplicator) Publish(entries []kv.Entry) {
+	if len(entries) == 0 {
+		return
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, s := range r.senders {
+		s.drop(s.q.push(entries))
+		r.metrics.pending.WithLabelValues(s.peer.ID).Set(float64(s.q.len()))
+	}
+}
+
+// Register serves the KV gRPC service on s.
+func (r *KVReplicator) Register(s *grpc.Server) {
+	edgev1.RegisterKVServer(s, &kvServer{r: r})
+}
+
+// Run keeps one push sender per live peer (started and stopped as peers
+// come and go) and runs anti-entropy, until ctx ends; it returns once every
+// goroutine it started has stopped.
+func (r *KVReplicator) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.antiEntropyLoop(ctx)
+	}()
+	r.refreshPeers(ctx)
+	t := time.NewTicker(r.cfg.PeerRefreshEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			r.stopAll()
+			wg.Wait()
+			return
+		case <-t.C:
+			r.refreshPeers(ctx)
+		}
+	}
+}
+
+// refreshPeers starts a sender for every new live peer and stops those of
+// peers that left (their queues are discarded: anti-entropy repairs them
+// once they are back). A peer whose address changed gets a new sender.
+func (r *KVReplicator) refreshPeers(ctx context.Context) {
+	live := make(map[string]Peer)
+	for _, p := range r.cfg.Peers() {
+		if p.ID != "" && p.ID != r.cfg.NodeID && p.GRPCAddr != "" {
+			live[p.ID] = p
+		}
+	}
+	var stopped []*kvSender
+	r.mu.Lock()
+	for id, s := range r.senders {
+		if p, ok := live[id]; !ok || p.GRPCAddr != s.peer.GRPCAddr {
+			stopped = append(stopped, s)
+			delete(r.senders, id)
+		}
+	}
+	for id, p := range live {
+		if _, ok := r.senders[id]; ok {
+			continue
+		}
+		sctx, cancel := context.WithCancel(ctx)
+		s := &kvSender{r: r, peer: p, q: newKVQueue(r.cfg.QueueMax), cancel: cancel, done: make(chan struct{})}
+		r.senders[id] = s
+		r.metrics.pending.WithLabelValues(id).Set(0)
+		go s.run(sctx)
+		r.log.Info("kv push to peer started", "peer", id, "addr", p.GRPCAddr)
+	}
+	r.mu.Unlock()
+	for _, s := range stopped {
+		s.cancel()
+		<-s.done
+		r.metrics.pending.DeleteLabelValues(s.peer.ID)
+		r.log.Info("kv push to peer stopped", "peer", s.peer.ID, "discarded", s.q.len())
+	}
+}
+
+func (r *KVReplicator) stopAll() {
+	r.mu.Lock()
+	senders := r.senders
+	r.senders = make(map[string]*kvSender)
+	r.mu.Unlock()
+	for _, s := range senders {
+		s.cancel()
+	}
+	for _, s := range senders {
+		<-s.done
+	}
+}

@@ -1,0 +1,145 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/edgeplane/edgeplane/pkg/kv"
+	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
+)
+
+// Bounds of one Fetch answer: keys are read from the store in chunks, and
+// reading stops once the answer weighs fetchAnswerBytes (staying well under
+// router.MaxMessageBytes unless one entry alone is larger).
+const (
+	fetchReadChunk   = 32
+	fetchAnswerBytes = 8 << 20
+)
+
+// kvServer is the server side of the KV gRPC service.
+type kvServer struct {
+	edgev1.UnimplementedKVServer
+	r *KVReplicator
+}
+
+var _ edgev1.KVServer = (*kvServer)(nil)
+
+// Push applies each batch of the stream in order and acks it once durable.
+func (s *kvServer) Push(st edgev1.KV_PushServer) error {
+	for {
+		b, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		entries := entriesFromProto(b.GetEntries())
+		// An entry without namespace, key or version is a sender's bug;
+		// refusing the stream would make the sender resend it forever, so
+		// it is skipped and logged instead.
+		valid := entries[:0]
+		for _, e := range entries {
+			if e.Namespace == "" || e.Key == "" || e.Version.IsZero() {
+				s.r.log.Warn("kv push: skipped an entry without namespace, key or version", "from", b.GetOriginNode())
+				continue
+			}
+			valid = append(valid, e)
+		}
+		entries = valid
+		applied, err := s.r.applyRemote(entries)
+		if err != nil {
+			return status.Errorf(codes.Unavailable, "kv push: apply batch %d: %v", b.GetSeq(), err)
+		}
+		if err := st.Send(&edgev1.PushAck{Seq: b.GetSeq(), Applied: uint32(applied)}); err != nil {
+			return err
+		}
+	}
+}
+
+// Namespaces lists the namespaces this node holds entries for.
+func (s *kvServer) Namespaces(context.Context, *edgev1.NamespacesRequest) (*edgev1.NamespacesResponse, error) {
+	ns, err := s.r.cfg.Local.Namespaces()
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "kv namespaces: %v", err)
+	}
+	return &edgev1.NamespacesResponse{Namespaces: ns}, nil
+}
+
+// Digest returns the bucket hashes of one namespace.
+func (s *kvServer) Digest(_ context.Context, req *edgev1.DigestRequest) (*edgev1.DigestResponse, error) {
+	d, err := s.r.cfg.Local.Digest(req.GetNs())
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "kv digest %q: %v", req.GetNs(), err)
+	}
+	return &edgev1.DigestResponse{Buckets: d}, nil
+}
+
+// BucketVersions lists one bucket's keys, sorted, with their versions.
+func (s *kvServer) BucketVersions(_ context.Context, req *edgev1.BucketVersionsRequest) (*edgev1.BucketVersionsResponse, error) {
+	vs, err := s.r.cfg.Local.BucketVersions(req.GetNs(), int(req.GetBucket()))
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "kv bucket versions %q/%d: %v", req.GetNs(), req.GetBucket(), err)
+	}
+	resp := &edgev1.BucketVersionsResponse{Keys: make([]string, 0, len(vs))}
+	for k := range vs {
+		resp.Keys = append(resp.Keys, k)
+	}
+	slices.Sort(resp.Keys)
+	resp.Versions = make([]*edgev1.KVVersion, len(resp.Keys))
+	for i, k := range resp.Keys {
+		v := vs[k]
+		resp.Versions[i] = &edgev1.KVVersion{Hlc: uint64(v.HLC), Node: v.Node}
+	}
+	return resp, nil
+}
+
+// Fetch returns the entries of a prefix of the keys asked for, bounded in
+// bytes; covered says how many keys the answer accounts for.
+func (s *kvServer) Fetch(_ context.Context, req *edgev1.FetchRequest) (*edgev1.FetchResponse, error) {
+	keys := req.GetKeys()
+	resp := &edgev1.FetchResponse{}
+	bytes := 0
+	for i := 0; i < len(keys) && bytes < fetchAnswerBytes; i += fetchReadChunk {
+		chunk := keys[i:min(i+fetchReadChunk, len(keys))]
+		es, err := s.r.cfg.Local.GetMany(req.GetNs(), chunk)
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "kv fetch %q: %v", req.GetNs(), err)
+		}
+		for _, e := range es {
+			bytes += entrySize(e)
+			resp.Entries = append(resp.Entries, entryToProto(e))
+		}
+		resp.Covered += uint32(len(chunk))
+	}
+	return resp, nil
+}
+
+// applyRemote applies entries from a peer and records the replication lag
+// of those that won; it returns how many won.
+func (r *KVReplicator) applyRemote(entries []kv.Entry) (int, error) {
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	applied, err := r.cfg.Local.ApplyRemote(entries)
+	if err != nil {
+		return 0, err
+	}
+	now := r.now()
+	n := 0
+	for i, ok := range applied {
+		if !ok || i >= len(entries) {
+			continue
+		}
+		n++
+		e := entries[i]
+		lag := max(now.Sub(e.Version.HLC.Time()).Seconds(), 0)
+		r.metrics.lag.WithLabelValues(e.Version.Node, r.cfg.RegionOf(e.Version.Node)).Observe(lag)
+	}
+	return n, nil
+}

@@ -313,3 +313,27 @@ func waitSender(t *testing.T, n *testNode, peer string) {
 		return n.rep.senders[peer] != nil
 	})
 }
+
+func TestKVPushReconnectsAndResends(t *testing.T) {
+	peers := &testPeers{peers: map[string]Peer{}}
+	pool := newTestPool(t)
+	a := newTestNode(t, "a", peers, pool, nil)
+	b := newTestNode(t, "b", peers, pool, nil)
+	waitSender(t, a, "b")
+	a.write("ns", "first", "v", false)
+	eventually(t, 5*time.Second, "b has first", func() bool { return b.local.dump() == a.local.dump() })
+
+	// b's server goes away but b stays a member: a keeps its queue.
+	bAddr := b.addr
+	b.stop()
+	for i := range 200 {
+		a.write("ns", fmt.Sprint("k", i), "v", i%3 == 0)
+	}
+	b.serve(bAddr)
+	eventually(t, 10*time.Second, "b equals a by push after reconnect", func() bool {
+		return b.local.dump() == a.local.dump()
+	})
+	if got := metricValue(t, a.rep.metrics.dropped.WithLabelValues("b")); got != 0 {
+		t.Errorf("dropped %v entries with a queue far from full", got)
+	}
+}

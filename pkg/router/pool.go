@@ -194,3 +194,7 @@ func (p *Pool) closeConn(addr string, conn *grpc.ClientConn) {
 		p.log.Debug("grpc connection close", "addr", addr, "err", err)
 	}
 }
+
+// Conn returns the shared client connection to addr, for gRPC services
+// other than Node (KV replication), so they use the same dialer.
+func (p *Pool) Conn(addr string) (grpc.ClientConnInterface, error) { return p.conn(addr) }

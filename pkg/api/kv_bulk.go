@@ -1,0 +1,173 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/kv"
+)
+
+// kvBulkItem is one pair of a bulk write.
+type kvBulkItem struct {
+	Key           string          `json:"key"`
+	Value         string          `json:"value"`
+	Base64        bool            `json:"base64,omitempty"`
+	Expiration    int64           `json:"expiration,omitempty"`
+	ExpirationTTL int64           `json:"expiration_ttl,omitempty"`
+	Metadata      json.RawMessage `json:"metadata,omitempty"`
+}
+
+// kvBulkResult is the result of bulk writes and deletes. Bulk requests are
+// all-or-nothing, so UnsuccessfulKeys is always empty on success.
+type kvBulkResult struct {
+	SuccessfulKeyCount int      `json:"successful_key_count"`
+	UnsuccessfulKeys   []string `json:"unsuccessful_keys"`
+}
+
+// kvBulkGetBody is the body of bulk/get.
+type kvBulkGetBody struct {
+	Keys         []string `json:"keys"`
+	Type         string   `json:"type,omitempty"`
+	WithMetadata bool     `json:"withMetadata,omitempty"`
+}
+
+// kvValueWithMetadata is one value of a bulk/get with withMetadata.
+type kvValueWithMetadata struct {
+	Value      any             `json:"value"`
+	Metadata   json.RawMessage `json:"metadata"`
+	Expiration int64           `json:"expiration,omitempty"`
+}
+
+// bulkPut writes up to 10,000 pairs. Every pair is checked first; one bad
+// pair refuses the request with a 400 naming it, and nothing is written.
+func (h *kvHandlers) bulkPut(w http.ResponseWriter, r *http.Request) {
+	_, ns, ok := h.namespace(w, r)
+	if !ok {
+		return
+	}
+	var body []kvBulkItem
+	if err := DecodeJSON(r, &body); err != nil {
+		WriteFailure(w, r, err)
+		return
+	}
+	items, err := bulkEntries(body, time.Now())
+	if err == nil {
+		err = h.data.PutMany(r.Context(), ns.ID, items)
+	}
+	if err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	WriteResult(w, http.StatusOK, kvBulkResult{SuccessfulKeyCount: len(items), UnsuccessfulKeys: []string{}}, nil)
+}
+
+// bulkEntries turns a bulk write body into entries, checking every limit.
+func bulkEntries(body []kvBulkItem, now time.Time) ([]kv.Entry, error) {
+	if len(body) > kv.MaxBulkWrite {
+		return nil, fmt.Errorf("%w: %d pairs, the limit is %d", kv.ErrTooManyKeys, len(body), kv.MaxBulkWrite)
+	}
+	items := make([]kv.Entry, len(body))
+	for i, b := range body {
+		if err := kv.ValidateKey(b.Key); err != nil {
+			return nil, fmt.Errorf("bulk item %d: %w", i, err)
+		}
+		value := []byte(b.Value)
+		if b.Base64 {
+			var err error
+			if value, err = base64.StdEncoding.DecodeString(b.Value); err != nil {
+				return nil, badRequest(CodeBadRequest, "bulk item %d (key %q): value is not valid base64", i, b.Key)
+			}
+		}
+		if b.Expiration < 0 || b.ExpirationTTL < 0 {
+			return nil, fmt.Errorf("bulk item %d (key %q): %w: negative", i, b.Key, kv.ErrInvalidExpiration)
+		}
+		exp, err := kv.ResolveExpiration(b.Expiration, b.ExpirationTTL, now)
+		if err != nil {
+			return nil, fmt.Errorf("bulk item %d (key %q): %w", i, b.Key, err)
+		}
+		var meta []byte
+		if len(b.Metadata) > 0 && !bytes.Equal(b.Metadata, []byte("null")) {
+			// Compact, so the 1024-byte limit counts the serialized JSON
+			// and not the request's indentation.
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, b.Metadata); err != nil {
+				return nil, fmt.Errorf("bulk item %d (key %q): %w: not JSON", i, b.Key, kv.ErrInvalidMetadata)
+			}
+			meta = buf.Bytes()
+		}
+		items[i] = kv.Entry{Key: b.Key, Value: value, Metadata: meta, Expiration: exp}
+		if err := kv.ValidateValue(value); err != nil {
+			return nil, fmt.Errorf("bulk item %d (key %q): %w", i, b.Key, err)
+		}
+		if err := kv.ValidateMetadata(meta); err != nil {
+			return nil, fmt.Errorf("bulk item %d (key %q): %w", i, b.Key, err)
+		}
+	}
+	return items, nil
+}
+
+// bulkDelete deletes up to 10,000 keys (POST bulk/delete, or the legacy
+// DELETE bulk), all-or-nothing.
+func (h *kvHandlers) bulkDelete(w http.ResponseWriter, r *http.Request) {
+	_, ns, ok := h.namespace(w, r)
+	if !ok {
+		return
+	}
+	var keys []string
+	if err := DecodeJSON(r, &keys); err != nil {
+		WriteFailure(w, r, err)
+		return
+	}
+	if err := h.data.DeleteMany(r.Context(), ns.ID, keys); err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	WriteResult(w, http.StatusOK, kvBulkResult{SuccessfulKeyCount: len(keys), UnsuccessfulKeys: []string{}}, nil)
+}
+
+// bulkGet answers up to 100 keys: {"values": {key: value}}, null for a
+// missing key; type json parses values, withMetadata wraps each value
+// with its metadata and expiration.
+func (h *kvHandlers) bulkGet(w http.ResponseWriter, r *http.Request) {
+	_, ns, ok := h.namespace(w, r)
+	if !ok {
+		return
+	}
+	var body kvBulkGetBody
+	if err := DecodeJSON(r, &body); err != nil {
+		WriteFailure(w, r, err)
+		return
+	}
+	if body.Type != "" && body.Type != "text" && body.Type != "json" {
+		WriteFailure(w, r, badRequest(CodeBadRequest, "type must be text or json"))
+		return
+	}
+	entries, err := h.data.GetMany(r.Context(), ns.ID, body.Keys)
+	if err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	values := make(map[string]any, len(body.Keys))
+	for _, k := range body.Keys {
+		values[k] = nil
+	}
+	for _, e := range entries {
+		var v any = string(e.Value)
+		if body.Type == "json" {
+			if !json.Valid(e.Value) {
+				WriteFailure(w, r, badRequest(CodeBadRequest, "value of key %q is not JSON; ask for type text", e.Key))
+				return
+			}
+			v = json.RawMessage(e.Value)
+		}
+		if body.WithMetadata {
+			v = kvValueWithMetadata{Value: v, Metadata: rawJSONOrNull(e.Metadata), Expiration: e.Expiration}
+		}
+		values[e.Key] = v
+	}
+	WriteResult(w, http.StatusOK, map[string]any{"values": values}, nil)
+}

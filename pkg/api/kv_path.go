@@ -1,0 +1,38 @@
+package api
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/edgeplane/edgeplane/pkg/kv"
+)
+
+// kvKeySegments is the number of path segments before a key:
+// client/v4/accounts/{a}/storage/kv/namespaces/{ns}/values.
+const kvKeySegments = 9
+
+// kvKeyFromPath returns the key in an escaped request path
+// (r.URL.EscapedPath()) of a values/ or metadata/ route: everything after
+// the ninth segment, percent-decoded once, so "a/b" and "a%2Fb" are the
+// same key while "%252F" stays "%2F". The key must pass kv.ValidateKey;
+// errors wrap kv.ErrInvalidKey.
+func kvKeyFromPath(escaped string) (string, error) {
+	rest := strings.TrimPrefix(escaped, "/")
+	parts := strings.SplitN(rest, "/", kvKeySegments+1)
+	if len(parts) <= kvKeySegments {
+		return "", fmt.Errorf("%w: empty", kv.ErrInvalidKey)
+	}
+	raw := parts[kvKeySegments]
+	if len(raw) > 3*kv.MaxKeyBytes { // every byte escaped: still too long
+		return "", fmt.Errorf("%w: longer than %d bytes", kv.ErrInvalidKey, kv.MaxKeyBytes)
+	}
+	key, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w: bad percent-encoding", kv.ErrInvalidKey)
+	}
+	if err := kv.ValidateKey(key); err != nil {
+		return "", err
+	}
+	return key, nil
+}

@@ -1,0 +1,258 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/kv"
+)
+
+// maxMultipartParts bounds the parts read from a multipart value upload.
+const maxMultipartParts = 16
+
+// getValue answers a key's value as raw bytes, with its expiration (Unix
+// seconds) in the expiration header when it has one.
+func (h *kvHandlers) getValue(w http.ResponseWriter, r *http.Request) {
+	_, ns, ok := h.namespace(w, r)
+	if !ok {
+		return
+	}
+	key, err := kvKeyFromPath(r.URL.EscapedPath())
+	if err == nil {
+		err = checkCacheTTL(r.URL.Query())
+	}
+	if err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	e, err := h.data.Get(r.Context(), ns.ID, key)
+	if errors.Is(err, kv.ErrKeyNotFound) {
+		WriteFailure(w, r, kvKeyNotFound())
+		return
+	}
+	if err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/octet-stream")
+	hd.Set("Content-Length", strconv.Itoa(len(e.Value)))
+	if e.Expiration != 0 {
+		hd.Set("expiration", strconv.FormatInt(e.Expiration, 10))
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(e.Value)
+	}
+}
+
+// getMetadata answers a key's metadata as the envelope's result (null when
+// it has none).
+func (h *kvHandlers) getMetadata(w http.ResponseWriter, r *http.Request) {
+	_, ns, ok := h.namespace(w, r)
+	if !ok {
+		return
+	}
+	key, err := kvKeyFromPath(r.URL.EscapedPath())
+	if err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	e, err := h.data.Get(r.Context(), ns.ID, key)
+	if errors.Is(err, kv.ErrKeyNotFound) {
+		WriteFailure(w, r, kvKeyNotFound())
+		return
+	}
+	if err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	WriteResult(w, http.StatusOK, rawJSONOrNull(e.Metadata), nil)
+}
+
+// putValue writes a value: the raw body, or the value and metadata parts
+// of a multipart/form-data body; expiration and expiration_ttl (which
+// wins) set when it expires.
+func (h *kvHandlers) putValue(w http.ResponseWriter, r *http.Request) {
+	_, ns, ok := h.namespace(w, r)
+	if !ok {
+		return
+	}
+	key, err := kvKeyFromPath(r.URL.EscapedPath())
+	if err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	exp, err := parseExpirationParams(q.Get("expiration"), q.Get("expiration_ttl"), time.Now())
+	if err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	value, metadata, err := readValueBody(r)
+	if err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	if _, err := h.data.Put(r.Context(), ns.ID, key, value, metadata, exp); err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	WriteResult(w, http.StatusOK, struct{}{}, nil)
+}
+
+// deleteValue deletes a key; deleting a missing key succeeds.
+func (h *kvHandlers) deleteValue(w http.ResponseWriter, r *http.Request) {
+	_, ns, ok := h.namespace(w, r)
+	if !ok {
+		return
+	}
+	key, err := kvKeyFromPath(r.URL.EscapedPath())
+	if err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	if err := h.data.Delete(r.Context(), ns.ID, key); err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	WriteResult(w, http.StatusOK, struct{}{}, nil)
+}
+
+// parseExpirationParams reads the expiration and expiration_ttl query
+// values ("" = absent) into an absolute Unix second (0 = never).
+func parseExpirationParams(expiration, ttl string, now time.Time) (int64, error) {
+	var exp, t int64
+	var err error
+	if expiration != "" {
+		if exp, err = strconv.ParseInt(expiration, 10, 64); err != nil {
+			return 0, fmt.Errorf("%w: expiration %q is not an integer", kv.ErrInvalidExpiration, expiration)
+		}
+	}
+	if ttl != "" {
+		if t, err = strconv.ParseInt(ttl, 10, 64); err != nil {
+			return 0, fmt.Errorf("%w: expiration_ttl %q is not an integer", kv.ErrInvalidExpiration, ttl)
+		}
+		if t == 0 {
+			return 0, fmt.Errorf("%w: expiration_ttl 0 is below the minimum of %d seconds", kv.ErrInvalidExpiration, kv.MinExpirationTTL)
+		}
+	}
+	if expiration != "" && ttl == "" && exp == 0 {
+		return 0, fmt.Errorf("%w: expiration 0 is in the past", kv.ErrInvalidExpiration)
+	}
+	if t > 1<<40 || exp > 1<<40 {
+		return 0, fmt.Errorf("%w: too far in the future", kv.ErrInvalidExpiration)
+	}
+	return kv.ResolveExpiration(exp, t, now)
+}
+
+// checkCacheTTL accepts the cacheTtl read option (an integer >= 60) for
+// compatibility; reads are local, so it changes nothing.
+func checkCacheTTL(q url.Values) error {
+	raw := q.Get("cacheTtl")
+	if raw == "" {
+		return nil
+	}
+	if n, err := strconv.ParseInt(raw, 10, 64); err != nil || n < kv.MinExpirationTTL {
+		return badRequest(CodeBadRequest, "cacheTtl must be an integer of at least %d", kv.MinExpirationTTL)
+	}
+	return nil
+}
+
+// readValueBody returns the value and metadata (nil when none) of a PUT:
+// a multipart/form-data body's value and metadata parts, or else the raw
+// body. A value over kv.MaxValueBytes is kv.ErrValueTooLarge.
+func readValueBody(r *http.Request) (value, metadata []byte, err error) {
+	mt, params, perr := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if perr != nil || mt != "multipart/form-data" {
+		value, err = readLimited(r.Body, r.ContentLength, kv.MaxValueBytes)
+		if errors.Is(err, errOverLimit) {
+			return nil, nil, fmt.Errorf("%w: the limit is %d bytes", kv.ErrValueTooLarge, kv.MaxValueBytes)
+		}
+		return value, nil, err
+	}
+	if params["boundary"] == "" {
+		return nil, nil, badRequest(CodeBadRequest, "multipart body without a boundary")
+	}
+	return readMultipartValue(multipart.NewReader(r.Body, params["boundary"]))
+}
+
+// readMultipartValue reads the value and metadata parts; others are
+// skipped. The value part is required.
+func readMultipartValue(mr *multipart.Reader) (value, metadata []byte, err error) {
+	gotValue := false
+	for range maxMultipartParts {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			if !gotValue {
+				return nil, nil, badRequest(CodeBadRequest, "multipart body has no value part")
+			}
+			return value, metadata, nil
+		}
+		if err != nil {
+			return nil, nil, multipartError(err)
+		}
+		switch part.FormName() {
+		case "value":
+			value, err = readLimited(part, -1, kv.MaxValueBytes)
+			if errors.Is(err, errOverLimit) {
+				return nil, nil, fmt.Errorf("%w: the limit is %d bytes", kv.ErrValueTooLarge, kv.MaxValueBytes)
+			}
+			gotValue = true
+		case "metadata":
+			metadata, err = readLimited(part, -1, kv.MaxMetadataBytes)
+			if errors.Is(err, errOverLimit) {
+				return nil, nil, fmt.Errorf("%w: over %d bytes serialized", kv.ErrInvalidMetadata, kv.MaxMetadataBytes)
+			}
+			if err == nil && metadata == nil {
+				metadata = []byte{} // present but empty: not JSON
+			}
+		default:
+			_, err = io.Copy(io.Discard, part)
+		}
+		if err != nil {
+			return nil, nil, multipartError(err)
+		}
+	}
+	return nil, nil, badRequest(CodeBadRequest, "multipart body has more than %d parts", maxMultipartParts)
+}
+
+// multipartError keeps body overruns (413) and calls the rest malformed.
+func multipartError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	return badRequest(CodeBadRequest, "malformed multipart body: %v", err)
+}
+
+// errOverLimit is readLimited's answer to more than limit bytes.
+var errOverLimit = errors.New("over limit")
+
+// readLimited reads all of rd, failing with errOverLimit past limit bytes.
+// sizeHint (a Content-Length, or -1) sizes the buffer once.
+func readLimited(rd io.Reader, sizeHint int64, limit int) ([]byte, error) {
+	var buf bytes.Buffer
+	if sizeHint > 0 && sizeHint <= int64(limit) {
+		buf.Grow(int(sizeHint))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(rd, int64(limit)+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > int64(limit) {
+		return nil, errOverLimit
+	}
+	if n == 0 {
+		return []byte{}, nil
+	}
+	return buf.Bytes(), nil
+}

@@ -157,11 +157,11 @@ func (s *Store) Apply(entries []Entry) ([]bool, error) {
 	defer unlock()
 
 	type slot struct {
-		stored  Version
-		had     bool
-		winner  int // index into entries, -1 when the stored one stays
-		pebKey  []byte
-		nsKey   [2]string
+		stored Version
+		had    bool
+		winner int // index into entries, -1 when the stored one stays
+		pebKey []byte
+		nsKey  [2]string
 	}
 	slots := make(map[[2]string]*slot, len(entries))
 	order := make([]*slot, 0, len(entries))

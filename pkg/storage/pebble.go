@@ -89,6 +89,8 @@ func OpenPebbleWith(cfg PebbleConfig) (*pebble.DB, error) {
 
 // WALSyncs returns how many times db has fsynced its write-ahead log since
 // it was opened (the sample count of pebble's WAL fsync latency histogram).
+// pebble records an fsync just after waking the writers it covered, so the
+// count may trail a returned synced write by a moment.
 func WALSyncs(db *pebble.DB) uint64 {
 	h := db.Metrics().LogWriter.FsyncLatency
 	if h == nil {

@@ -35,17 +35,18 @@ type Options struct {
 // 2-core machine: failures are detected in about a second or two.
 func FastTiming() node.Timing {
 	return node.Timing{
-		ProbeInterval:      200 * time.Millisecond,
-		ProbeTimeout:       100 * time.Millisecond,
-		GossipInterval:     50 * time.Millisecond,
-		PushPullInterval:   2 * time.Second,
-		ReconnectInterval:  time.Second,
-		HeartbeatTimeout:   500 * time.Millisecond,
-		ElectionTimeout:    500 * time.Millisecond,
-		LeaderLeaseTimeout: 250 * time.Millisecond,
-		ReconcileInterval:  200 * time.Millisecond,
-		DeadServerGrace:    30 * time.Second,
-		VoterReplaceAfter:  3 * time.Second,
+		ProbeInterval:       200 * time.Millisecond,
+		ProbeTimeout:        100 * time.Millisecond,
+		GossipInterval:      50 * time.Millisecond,
+		PushPullInterval:    2 * time.Second,
+		ReconnectInterval:   time.Second,
+		HeartbeatTimeout:    500 * time.Millisecond,
+		ElectionTimeout:     500 * time.Millisecond,
+		LeaderLeaseTimeout:  250 * time.Millisecond,
+		ReconcileInterval:   200 * time.Millisecond,
+		DeadServerGrace:     30 * time.Second,
+		VoterReplaceAfter:   3 * time.Second,
+		AntiEntropyInterval: 500 * time.Millisecond,
 	}
 }
 

@@ -72,6 +72,15 @@ type Timing struct {
 	// TrailingLogs is how many Raft entries survive a snapshot (tests make
 	// it small to force snapshot installs).
 	TrailingLogs uint64
+	// AntiEntropyInterval is how often KV compares digests with a random
+	// peer (default 10 s).
+	AntiEntropyInterval time.Duration
+	// KVCollectInterval is how often expired KV entries and old tombstones
+	// are purged (default 1 min).
+	KVCollectInterval time.Duration
+	// TombstoneHorizon is how long KV keeps tombstones: the longest
+	// partition after which a delete still wins (default 7 days).
+	TombstoneHorizon time.Duration
 }
 
 // Defaults of a node started with no flags at all.
@@ -113,6 +122,15 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Timing.AntiEntropyInterval == 0 {
+		c.Timing.AntiEntropyInterval = 10 * time.Second
+	}
+	if c.Timing.KVCollectInterval == 0 {
+		c.Timing.KVCollectInterval = time.Minute
+	}
+	if c.Timing.TombstoneHorizon == 0 {
+		c.Timing.TombstoneHorizon = 7 * 24 * time.Hour
 	}
 }
 

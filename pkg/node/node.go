@@ -14,6 +14,8 @@ import (
 	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/cluster"
 	"github.com/edgeplane/edgeplane/pkg/consensus"
+	"github.com/edgeplane/edgeplane/pkg/hlc"
+	"github.com/edgeplane/edgeplane/pkg/kv"
 	"github.com/edgeplane/edgeplane/pkg/netfault"
 	"github.com/edgeplane/edgeplane/pkg/replication"
 	"github.com/edgeplane/edgeplane/pkg/router"
@@ -53,6 +55,13 @@ type Node struct {
 	// GeneratedToken is set when the admin token was generated on this start.
 	generated bool
 
+	clock     *hlc.Clock
+	kvStore   *kv.Store
+	kv        *kv.Service
+	kvRepl    *replication.KVReplicator
+	kvMu      sync.Mutex
+	kvDeleted map[string]bool
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
@@ -67,7 +76,7 @@ func New(cfg Config) (_ *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("node config: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), started: time.Now()}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), started: time.Now(), kvDeleted: make(map[string]bool)}
 	defer func() {
 		if err != nil {
 			n.abort()
@@ -118,6 +127,8 @@ func New(cfg Config) (_ *Node, err error) {
 	n.goLoop(func() { n.joinLoop(ctx) })
 	n.goLoop(func() { n.initLoop(ctx) })
 	n.goLoop(func() { n.voterFlagLoop(ctx) })
+	n.goLoop(func() { n.kvRepl.Run(ctx) })
+	n.goLoop(func() { n.kvJanitor(ctx) })
 	n.log.Info("node started", "region", cfg.Region, "http", n.advHTTP, "grpc", n.advGRPC, "raft", n.advRaft,
 		"gossip", n.cluster.GossipAddr(), "data_dir", n.layout.Root)
 	return n, nil
@@ -268,8 +279,13 @@ func (n *Node) startGRPC() error {
 		return fmt.Errorf("grpc pool: %w", err)
 	}
 	n.pool = pool
+	if err := n.startKV(); err != nil {
+		return err
+	}
 	n.grpc = grpc.NewServer(router.ServerOptions()...)
 	router.NewServer((*backend)(n), n.log).Register(n.grpc)
+	n.kvRepl.Register(n.grpc)
+	n.api.MountKV((*kvNamespaces)(n), n.kv)
 	n.goLoop(func() {
 		if err := n.grpc.Serve(n.grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			n.log.Error("grpc server stopped", "err", err)
@@ -406,6 +422,11 @@ func (n *Node) stopRest(errs *[]error) {
 		n.net.Close()
 	}
 	n.wg.Wait()
+	if n.kvStore != nil {
+		if err := n.kvStore.Close(); err != nil {
+			*errs = append(*errs, err)
+		}
+	}
 	n.closeAll()
 	n.log.Info("stopped")
 }

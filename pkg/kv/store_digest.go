@@ -97,17 +97,34 @@ func (s *Store) Digest(ns string) ([]uint64, error) {
 
 // BucketVersions returns the version of every stored entry of ns
 // (tombstones and expired ones included) whose key falls in bucket. It
-// scans the namespace once.
+// scans the namespace once; use BucketsVersions to fetch many buckets in
+// that one scan.
 func (s *Store) BucketVersions(ns string, bucket int) (map[string]Version, error) {
-	if bucket < 0 || bucket >= s.buckets {
-		return nil, fmt.Errorf("kv store: bucket %d out of range 0..%d", bucket, s.buckets-1)
+	all, err := s.BucketsVersions(ns, []int{bucket})
+	if err != nil {
+		return nil, err
 	}
-	out := make(map[string]Version)
+	return all[bucket], nil
+}
+
+// BucketsVersions is BucketVersions for several buckets in one scan of
+// ns: the result has a (possibly empty) map for each requested bucket.
+func (s *Store) BucketsVersions(ns string, buckets []int) (map[int]map[string]Version, error) {
+	out := make(map[int]map[string]Version, len(buckets))
+	for _, b := range buckets {
+		if b < 0 || b >= s.buckets {
+			return nil, fmt.Errorf("kv store: bucket %d out of range 0..%d", b, s.buckets-1)
+		}
+		out[b] = make(map[string]Version)
+	}
 	err := s.ForEach(ns, false, func(e Entry) error {
-		if BucketOf(e.Key, s.buckets) == bucket {
-			out[e.Key] = e.Version
+		if m, ok := out[BucketOf(e.Key, s.buckets)]; ok {
+			m[e.Key] = e.Version
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

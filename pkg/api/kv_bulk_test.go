@@ -58,7 +58,11 @@ func TestKVBulkRoundTrip(t *testing.T) {
 // TestKVBulkRefusesWhole: one bad entry refuses the request and nothing is
 // written.
 func TestKVBulkRefusesWhole(t *testing.T) {
-	e := newKVEnv(t)
+	t.Run("fake store", func(t *testing.T) { testKVBulkRefusesWhole(t, newKVEnv(t)) })
+	t.Run("pebble store", func(t *testing.T) { testKVBulkRefusesWhole(t, newPebbleKVEnv(t)) })
+}
+
+func testKVBulkRefusesWhole(t *testing.T, e *kvEnv) {
 	good := `{"key":"ok","value":"v"}`
 	bigMeta := `{"a":"` + strings.Repeat("x", kv.MaxMetadataBytes-7) + `"}`
 	for name, c := range map[string]struct {

@@ -22,7 +22,11 @@ import (
 // changing only its base URL: namespaces, values with metadata and TTL,
 // list paging over 2,500 keys, and bulk write, get and delete.
 func TestKVWithCloudflareGo(t *testing.T) {
-	e := newKVEnv(t)
+	t.Run("fake store", func(t *testing.T) { testKVWithCloudflareGo(t, newKVEnv(t)) })
+	t.Run("pebble store", func(t *testing.T) { testKVWithCloudflareGo(t, newPebbleKVEnv(t)) })
+}
+
+func testKVWithCloudflareGo(t *testing.T, e *kvEnv) {
 	ts := httptest.NewServer(e.srv.Handler())
 	t.Cleanup(ts.Close)
 	c := cloudflare.NewClient(option.WithBaseURL(ts.URL+"/client/v4/"), option.WithAPIToken(testAdmin), option.WithMaxRetries(0))

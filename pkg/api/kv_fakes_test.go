@@ -191,16 +191,63 @@ func (f *fakeKVStorage) snapshot() map[string]kv.Entry {
 type kvEnv struct {
 	*testEnv
 	nss *fakeKVNamespaces
-	st  *fakeKVStorage
+	st  kvDumper
 	svc *kv.Service
 	ns  string // id of a namespace created for the test
 }
 
+// kvDumper is a kv.Storage that can list everything it holds.
+type kvDumper interface {
+	kv.Storage
+	snapshot() map[string]kv.Entry
+}
+
+// pebbleKVStorage is the real pebble store, dumped through ForEach.
+type pebbleKVStorage struct {
+	*kv.Store
+	nss *fakeKVNamespaces
+}
+
+func (p pebbleKVStorage) snapshot() map[string]kv.Entry {
+	out := map[string]kv.Entry{}
+	p.nss.mu.Lock()
+	ids := []string{"nope"}
+	for id := range p.nss.byID {
+		ids = append(ids, id)
+	}
+	p.nss.mu.Unlock()
+	for _, ns := range ids {
+		_ = p.ForEach(ns, false, func(e kv.Entry) error {
+			out[ns+"\x00"+e.Key] = e
+			return nil
+		})
+	}
+	return out
+}
+
+// newKVEnv builds a KV test server over an in-memory fake store.
 func newKVEnv(t *testing.T) *kvEnv {
+	return newKVEnvWith(t, func(*fakeKVNamespaces) kvDumper { return newFakeKVStorage() })
+}
+
+// newPebbleKVEnv builds a KV test server over the real pebble store.
+func newPebbleKVEnv(t *testing.T) *kvEnv {
+	return newKVEnvWith(t, func(nss *fakeKVNamespaces) kvDumper {
+		st, err := kv.OpenStore(kv.StoreConfig{Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return pebbleKVStorage{Store: st, nss: nss}
+	})
+}
+
+func newKVEnvWith(t *testing.T, storage func(*fakeKVNamespaces) kvDumper) *kvEnv {
 	t.Helper()
 	env := newEnv(t, nil)
 	env.id.accounts = func() []wire.Account { return []wire.Account{{ID: testAccount, Name: "Acc"}} }
-	e := &kvEnv{testEnv: env, nss: newFakeKVNamespaces(), st: newFakeKVStorage()}
+	e := &kvEnv{testEnv: env, nss: newFakeKVNamespaces()}
+	e.st = storage(e.nss)
 	svc, err := kv.NewService(kv.ServiceConfig{Storage: e.st, Clock: hlc.NewClock(nil), NodeID: testNode,
 		Registerer: prometheus.NewRegistry()})
 	if err != nil {

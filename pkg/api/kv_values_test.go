@@ -121,7 +121,11 @@ func multipartBody(value, metadata []byte) (string, string) {
 // TestKVValueLimitsAtTheEdge: each limit passes; one past it is a 4xx
 // envelope and nothing changes.
 func TestKVValueLimitsAtTheEdge(t *testing.T) {
-	e := newKVEnv(t)
+	t.Run("fake store", func(t *testing.T) { testKVValueLimitsAtTheEdge(t, newKVEnv(t)) })
+	t.Run("pebble store", func(t *testing.T) { testKVValueLimitsAtTheEdge(t, newPebbleKVEnv(t)) })
+}
+
+func testKVValueLimitsAtTheEdge(t *testing.T, e *kvEnv) {
 	meta := `{"a":"` + strings.Repeat("x", kv.MaxMetadataBytes-8) + `"}`
 	overMeta := `{"a":"` + strings.Repeat("x", kv.MaxMetadataBytes-7) + `"}`
 	big := string(make([]byte, kv.MaxValueBytes))

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"path"
+	"strings"
 
 	"github.com/edgeplane/edgeplane/pkg/wire"
 	"github.com/prometheus/client_golang/prometheus"
@@ -128,6 +131,9 @@ func (s *Server) handle(pattern, service string, auth bool, h http.HandlerFunc) 
 // dispatch routes r, answering unmatched requests with envelopes instead of
 // ServeMux's plain-text 404 and 405.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if s.dispatchRawKV(w, r) {
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern != "" {
 		s.mux.ServeHTTP(w, r)
 		return
@@ -158,4 +164,38 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteError(w, http.StatusNotFound, CodeNoRoute, "No route for that URI")
+}
+
+// dispatchRawKV serves KV value and metadata requests whose key holds an
+// empty, "." or ".." segment written with literal slashes ("a//b",
+// "a/../b"). ServeMux would clean such a path and redirect to another key;
+// a KV key is opaque bytes, so the route is found with a placeholder key
+// and the handler (which reads the key from the escaped path) serves the
+// original request.
+func (s *Server) dispatchRawKV(w http.ResponseWriter, r *http.Request) bool {
+	if path.Clean(r.URL.Path) == r.URL.Path {
+		return false
+	}
+	seg := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/", kvKeySegments+1)
+	if len(seg) <= kvKeySegments || seg[0] != "client" || seg[1] != "v4" || seg[2] != "accounts" ||
+		seg[4] != "storage" || seg[5] != "kv" || seg[6] != "namespaces" || (seg[8] != "values" && seg[8] != "metadata") {
+		return false
+	}
+	probe := r.Clone(r.Context())
+	probe.URL = &url.URL{Path: "/" + strings.Join(seg[:kvKeySegments], "/") + "/k"}
+	h, pattern := s.mux.Handler(probe)
+	if pattern == "" {
+		return false
+	}
+	r.Pattern = pattern
+	for name, v := range map[string]string{"account_id": seg[3], "namespace_id": seg[7]} {
+		if u, err := url.PathUnescape(v); err == nil {
+			r.SetPathValue(name, u)
+		}
+	}
+	if key, err := url.PathUnescape(seg[kvKeySegments]); err == nil {
+		r.SetPathValue("key", key)
+	}
+	h.ServeHTTP(w, r)
+	return true
 }

@@ -21,25 +21,8 @@ const maxMultipartParts = 16
 // getValue answers a key's value as raw bytes, with its expiration (Unix
 // seconds) in the expiration header when it has one.
 func (h *kvHandlers) getValue(w http.ResponseWriter, r *http.Request) {
-	_, ns, ok := h.namespace(w, r)
+	e, ok := h.lookupKey(w, r, true)
 	if !ok {
-		return
-	}
-	key, err := kvKeyFromPath(r.URL.EscapedPath())
-	if err == nil {
-		err = checkCacheTTL(r.URL.Query())
-	}
-	if err != nil {
-		kvFailure(w, r, err)
-		return
-	}
-	e, err := h.data.Get(r.Context(), ns.ID, key)
-	if errors.Is(err, kv.ErrKeyNotFound) {
-		WriteFailure(w, r, kvKeyNotFound())
-		return
-	}
-	if err != nil {
-		kvFailure(w, r, err)
 		return
 	}
 	hd := w.Header()
@@ -54,25 +37,37 @@ func (h *kvHandlers) getValue(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// lookupKey reads the live entry a values/ or metadata/ request names,
+// answering the failure itself (unknown namespace, bad key, 10009) when
+// there is none. withCacheTTL also checks the cacheTtl parameter.
+func (h *kvHandlers) lookupKey(w http.ResponseWriter, r *http.Request, withCacheTTL bool) (kv.Entry, bool) {
+	_, ns, ok := h.namespace(w, r)
+	if !ok {
+		return kv.Entry{}, false
+	}
+	key, err := kvKeyFromPath(r.URL.EscapedPath())
+	if err == nil && withCacheTTL {
+		err = checkCacheTTL(r.URL.Query())
+	}
+	if err == nil {
+		var e kv.Entry
+		if e, err = h.data.Get(r.Context(), ns.ID, key); err == nil {
+			return e, true
+		}
+	}
+	if errors.Is(err, kv.ErrKeyNotFound) {
+		WriteFailure(w, r, kvKeyNotFound())
+	} else {
+		kvFailure(w, r, err)
+	}
+	return kv.Entry{}, false
+}
+
 // getMetadata answers a key's metadata as the envelope's result (null when
 // it has none).
 func (h *kvHandlers) getMetadata(w http.ResponseWriter, r *http.Request) {
-	_, ns, ok := h.namespace(w, r)
+	e, ok := h.lookupKey(w, r, false)
 	if !ok {
-		return
-	}
-	key, err := kvKeyFromPath(r.URL.EscapedPath())
-	if err != nil {
-		kvFailure(w, r, err)
-		return
-	}
-	e, err := h.data.Get(r.Context(), ns.ID, key)
-	if errors.Is(err, kv.ErrKeyNotFound) {
-		WriteFailure(w, r, kvKeyNotFound())
-		return
-	}
-	if err != nil {
-		kvFailure(w, r, err)
 		return
 	}
 	WriteResult(w, http.StatusOK, rawJSONOrNull(e.Metadata), nil)

@@ -10,6 +10,7 @@ import (
 	"github.com/edgeplane/edgeplane/pkg/hlc"
 	"github.com/edgeplane/edgeplane/pkg/kv"
 	"github.com/edgeplane/edgeplane/pkg/replication"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // startKV opens the KV store and builds the service and its replicator.
@@ -21,6 +22,9 @@ func (n *Node) startKV() error {
 		return fmt.Errorf("kv store: %w", err)
 	}
 	n.kvStore = store
+	if err := n.reg.Register(newKVKeysCollector(store)); err != nil {
+		return fmt.Errorf("kv metrics: %w", err)
+	}
 	n.clock = hlc.NewClock(nil)
 	repl, err := replication.NewKVReplicator(replication.KVReplicatorConfig{
 		NodeID:           n.cfg.NodeID,
@@ -202,3 +206,28 @@ func (n *Node) KV() *kv.Service { return n.kv }
 
 // KVStore is the node's local KV store (tests compare dumps).
 func (n *Node) KVStore() *kv.Store { return n.kvStore }
+
+// kvKeysCollector reports edge_kv_keys per namespace at scrape time from
+// the store's counts (entries including tombstones: approximate, as the
+// issue allows).
+type kvKeysCollector struct {
+	store *kv.Store
+	desc  *prometheus.Desc
+}
+
+func newKVKeysCollector(store *kv.Store) *kvKeysCollector {
+	return &kvKeysCollector{store: store, desc: prometheus.NewDesc("edge_kv_keys",
+		"Approximate number of KV entries per namespace on this node (tombstones included).", []string{"namespace"}, nil)}
+}
+
+func (c *kvKeysCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *kvKeysCollector) Collect(ch chan<- prometheus.Metric) {
+	nss, err := c.store.Namespaces()
+	if err != nil {
+		return
+	}
+	for _, ns := range nss {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(c.store.Count(ns)), ns)
+	}
+}

@@ -37,21 +37,36 @@ func (h *kvHandlers) getValue(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// keyTarget resolves the namespace id and the key a values/ or metadata/
+// request names, answering the failure itself when either is wrong.
+func (h *kvHandlers) keyTarget(w http.ResponseWriter, r *http.Request) (ns, key string, ok bool) {
+	_, n, ok := h.namespace(w, r)
+	if !ok {
+		return "", "", false
+	}
+	key, err := kvKeyFromPath(r.URL.EscapedPath())
+	if err != nil {
+		kvFailure(w, r, err)
+		return "", "", false
+	}
+	return n.ID, key, true
+}
+
 // lookupKey reads the live entry a values/ or metadata/ request names,
 // answering the failure itself (unknown namespace, bad key, 10009) when
 // there is none. withCacheTTL also checks the cacheTtl parameter.
 func (h *kvHandlers) lookupKey(w http.ResponseWriter, r *http.Request, withCacheTTL bool) (kv.Entry, bool) {
-	_, ns, ok := h.namespace(w, r)
+	ns, key, ok := h.keyTarget(w, r)
 	if !ok {
 		return kv.Entry{}, false
 	}
-	key, err := kvKeyFromPath(r.URL.EscapedPath())
-	if err == nil && withCacheTTL {
+	var err error
+	if withCacheTTL {
 		err = checkCacheTTL(r.URL.Query())
 	}
 	if err == nil {
 		var e kv.Entry
-		if e, err = h.data.Get(r.Context(), ns.ID, key); err == nil {
+		if e, err = h.data.Get(r.Context(), ns, key); err == nil {
 			return e, true
 		}
 	}
@@ -77,13 +92,8 @@ func (h *kvHandlers) getMetadata(w http.ResponseWriter, r *http.Request) {
 // of a multipart/form-data body; expiration and expiration_ttl (which
 // wins) set when it expires.
 func (h *kvHandlers) putValue(w http.ResponseWriter, r *http.Request) {
-	_, ns, ok := h.namespace(w, r)
+	ns, key, ok := h.keyTarget(w, r)
 	if !ok {
-		return
-	}
-	key, err := kvKeyFromPath(r.URL.EscapedPath())
-	if err != nil {
-		kvFailure(w, r, err)
 		return
 	}
 	q := r.URL.Query()
@@ -97,7 +107,7 @@ func (h *kvHandlers) putValue(w http.ResponseWriter, r *http.Request) {
 		kvFailure(w, r, err)
 		return
 	}
-	if _, err := h.data.Put(r.Context(), ns.ID, key, value, metadata, exp); err != nil {
+	if _, err := h.data.Put(r.Context(), ns, key, value, metadata, exp); err != nil {
 		kvFailure(w, r, err)
 		return
 	}
@@ -106,16 +116,11 @@ func (h *kvHandlers) putValue(w http.ResponseWriter, r *http.Request) {
 
 // deleteValue deletes a key; deleting a missing key succeeds.
 func (h *kvHandlers) deleteValue(w http.ResponseWriter, r *http.Request) {
-	_, ns, ok := h.namespace(w, r)
+	ns, key, ok := h.keyTarget(w, r)
 	if !ok {
 		return
 	}
-	key, err := kvKeyFromPath(r.URL.EscapedPath())
-	if err != nil {
-		kvFailure(w, r, err)
-		return
-	}
-	if err := h.data.Delete(r.Context(), ns.ID, key); err != nil {
+	if err := h.data.Delete(r.Context(), ns, key); err != nil {
 		kvFailure(w, r, err)
 		return
 	}

@@ -28,14 +28,7 @@ const (
 )
 
 // KVNamespace is a Workers KV namespace as the API shows it.
-type KVNamespace struct {
-	// ID is the namespace id, unique in the cluster.
-	ID string `json:"id"`
-	// Title is unique within its account.
-	Title string `json:"title"`
-	// SupportsURLEncoding is true: keys in paths are percent-decoded.
-	SupportsURLEncoding bool `json:"supports_url_encoding"`
-}
+type KVNamespace = wire.KVNamespace
 
 // KVNamespaces is the catalog side of KV (the node implements it over the
 // Raft catalog; titles are unique per account).

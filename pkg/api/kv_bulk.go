@@ -9,24 +9,8 @@ import (
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/kv"
+	"github.com/edgeplane/edgeplane/pkg/wire"
 )
-
-// kvBulkItem is one pair of a bulk write.
-type kvBulkItem struct {
-	Key           string          `json:"key"`
-	Value         string          `json:"value"`
-	Base64        bool            `json:"base64,omitempty"`
-	Expiration    int64           `json:"expiration,omitempty"`
-	ExpirationTTL int64           `json:"expiration_ttl,omitempty"`
-	Metadata      json.RawMessage `json:"metadata,omitempty"`
-}
-
-// kvBulkResult is the result of bulk writes and deletes. Bulk requests are
-// all-or-nothing, so UnsuccessfulKeys is always empty on success.
-type kvBulkResult struct {
-	SuccessfulKeyCount int      `json:"successful_key_count"`
-	UnsuccessfulKeys   []string `json:"unsuccessful_keys"`
-}
 
 // kvBulkGetBody is the body of bulk/get.
 type kvBulkGetBody struct {
@@ -49,7 +33,7 @@ func (h *kvHandlers) bulkPut(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var body []kvBulkItem
+	var body []wire.KVBulkPair
 	if err := DecodeJSON(r, &body); err != nil {
 		WriteFailure(w, r, err)
 		return
@@ -62,11 +46,11 @@ func (h *kvHandlers) bulkPut(w http.ResponseWriter, r *http.Request) {
 		kvFailure(w, r, err)
 		return
 	}
-	WriteResult(w, http.StatusOK, kvBulkResult{SuccessfulKeyCount: len(items), UnsuccessfulKeys: []string{}}, nil)
+	WriteResult(w, http.StatusOK, wire.KVBulkResult{SuccessfulKeyCount: len(items), UnsuccessfulKeys: []string{}}, nil)
 }
 
 // bulkEntries turns a bulk write body into entries, checking every limit.
-func bulkEntries(body []kvBulkItem, now time.Time) ([]kv.Entry, error) {
+func bulkEntries(body []wire.KVBulkPair, now time.Time) ([]kv.Entry, error) {
 	if len(body) > kv.MaxBulkWrite {
 		return nil, fmt.Errorf("%w: %d pairs, the limit is %d", kv.ErrTooManyKeys, len(body), kv.MaxBulkWrite)
 	}
@@ -126,7 +110,7 @@ func (h *kvHandlers) bulkDelete(w http.ResponseWriter, r *http.Request) {
 		kvFailure(w, r, err)
 		return
 	}
-	WriteResult(w, http.StatusOK, kvBulkResult{SuccessfulKeyCount: len(keys), UnsuccessfulKeys: []string{}}, nil)
+	WriteResult(w, http.StatusOK, wire.KVBulkResult{SuccessfulKeyCount: len(keys), UnsuccessfulKeys: []string{}}, nil)
 }
 
 // bulkGet answers up to 100 keys: {"values": {key: value}}, null for a

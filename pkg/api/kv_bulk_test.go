@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/edgeplane/edgeplane/pkg/wire"
+
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -17,7 +19,7 @@ func TestKVBulkRoundTrip(t *testing.T) {
 	body := fmt.Sprintf(`[{"key":"a","value":"1"},{"key":"b","value":%q,"base64":true,"metadata":{"m": 1}},
 		{"key":"j","value":"{\"x\":2}","expiration_ttl":120},{"key":"a/b","value":"x","expiration":%d}]`,
 		base64.StdEncoding.EncodeToString([]byte{0, 1, 2}), time.Now().Unix()+600)
-	var res kvBulkResult
+	var res wire.KVBulkResult
 	result(t, e.do(http.MethodPut, e.url("/bulk"), "application/json", body), &res)
 	if res.SuccessfulKeyCount != 4 || res.UnsuccessfulKeys == nil || len(res.UnsuccessfulKeys) != 0 {
 		t.Fatalf("bulk put = %+v", res)
@@ -91,9 +93,9 @@ func testKVBulkRefusesWhole(t *testing.T, e *kvEnv) {
 func TestKVBulkCountLimits(t *testing.T) {
 	e := newKVEnv(t)
 	pairs := func(n int) string {
-		items := make([]kvBulkItem, n)
+		items := make([]wire.KVBulkPair, n)
 		for i := range items {
-			items[i] = kvBulkItem{Key: fmt.Sprint("k", i), Value: "v"}
+			items[i] = wire.KVBulkPair{Key: fmt.Sprint("k", i), Value: "v"}
 		}
 		b, _ := json.Marshal(items)
 		return string(b)
@@ -109,7 +111,7 @@ func TestKVBulkCountLimits(t *testing.T) {
 	before := e.st.snapshot()
 	wantError(t, e.do(http.MethodPut, e.url("/bulk"), "", pairs(kv.MaxBulkWrite+1)), http.StatusBadRequest, CodeKVTooManyKeys)
 	e.wantUnchanged(t, before)
-	var res kvBulkResult
+	var res wire.KVBulkResult
 	result(t, e.do(http.MethodPut, e.url("/bulk"), "", pairs(kv.MaxBulkWrite)), &res)
 	if res.SuccessfulKeyCount != kv.MaxBulkWrite {
 		t.Fatalf("bulk put of 10,000 = %+v", res)

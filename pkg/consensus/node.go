@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -150,7 +151,7 @@ func Open(cfg Config) (*Node, error) {
 	return n, nil
 }
 
-func advertiseOf(cfg Config) netAddr {
+func advertiseOf(cfg Config) net.Addr {
 	if cfg.Advertise != nil {
 		return cfg.Advertise
 	}

@@ -7,9 +7,6 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// netAddr is the address type Raft's stream layer advertises.
-type netAddr = net.Addr
-
 // tcpStreamLayer is Raft's stream layer over a listener the node opened.
 type tcpStreamLayer struct {
 	net.Listener

@@ -79,7 +79,7 @@ func New(cfg Config) (_ *Node, err error) {
 	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), started: time.Now(), kvDeleted: make(map[string]bool)}
 	defer func() {
 		if err != nil {
-			n.abort()
+			n.Kill() // undo the partial start; every step is nil-safe
 		}
 	}()
 	if n.layout, n.lock, err = storage.Open(cfg.DataDir); err != nil {
@@ -233,11 +233,15 @@ func (n *Node) startCluster() error {
 
 func (n *Node) startRaft() error {
 	t := n.cfg.Timing
+	advertise, err := net.ResolveTCPAddr("tcp", n.advRaft)
+	if err != nil {
+		return fmt.Errorf("raft advertise address %s: %w", n.advRaft, err)
+	}
 	r, err := consensus.Open(consensus.Config{
 		NodeID:             n.cfg.NodeID,
 		Dir:                n.layout.RaftDir(),
 		Listener:           n.raftLn,
-		Advertise:          mustTCPAddr(n.advRaft),
+		Advertise:          advertise,
 		StreamLayer:        n.net.RaftStreamLayer,
 		Bootstrap:          len(n.cfg.Join) == 0,
 		Voters:             n.cfg.Voters,
@@ -259,14 +263,6 @@ func (n *Node) startRaft() error {
 	}
 	n.raft = r
 	return nil
-}
-
-func mustTCPAddr(s string) net.Addr {
-	a, err := net.ResolveTCPAddr("tcp", s)
-	if err != nil {
-		return &net.TCPAddr{}
-	}
-	return a
 }
 
 func (n *Node) startGRPC() error {
@@ -429,21 +425,6 @@ func (n *Node) stopRest(errs *[]error) {
 	}
 	n.closeAll()
 	n.log.Info("stopped")
-}
-
-// abort undoes a partial start.
-func (n *Node) abort() {
-	if n.cancel != nil {
-		n.cancel()
-	}
-	if n.httpSrv != nil {
-		_ = n.httpSrv.Close()
-	}
-	if n.raft != nil {
-		_ = n.raft.Kill()
-	}
-	var errs []error
-	n.stopRest(&errs)
 }
 
 // closeAll releases listeners and the data-dir lock; safe on partial starts.

@@ -117,15 +117,14 @@ func (i *identity) Tokens() []wire.Token {
 func (i *identity) CreateToken(ctx context.Context, name string) (wire.Token, error) {
 	secret := randomHex(20)
 	tok := catalog.Token{ID: randomHex(16), Name: name, Hash: catalog.HashToken(secret)}
-	res, err := (*Node)(i).proposeCatalog(ctx, catalog.Op{Type: catalog.OpCreateToken, Token: &tok})
-	if err != nil {
+	if _, err := (*Node)(i).proposeCatalog(ctx, catalog.Op{Type: catalog.OpCreateToken, Token: &tok}); err != nil {
 		return wire.Token{}, fmt.Errorf("create token %q: %w", name, err)
 	}
-	tok.CreatedAt = time.Now().UTC()
+	// Propose returns once this node applied the op, so the catalog has it
+	// with the timestamp every replica agreed on.
 	if t, ok := i.catalog.TokenByHash(tok.Hash); ok {
 		tok = t
 	}
-	_ = res
 	w := tokenToWire(tok)
 	w.Value = secret
 	return w, nil

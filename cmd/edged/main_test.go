@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/edgeplane/edgeplane/internal/testcluster"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,19 +17,11 @@ import (
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	for {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		pc, err := net.ListenPacket("udp", addr)
-		_ = ln.Close()
-		if err == nil {
-			_ = pc.Close()
-			return addr
-		}
+	p, err := testcluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
 	}
+	return fmt.Sprintf("127.0.0.1:%d", p)
 }
 
 // syncBuffer is a bytes.Buffer safe for the daemon and the test at once.

@@ -5,9 +5,10 @@ import (
 	"net"
 )
 
-// freePort finds a port free for both TCP and UDP on 127.0.0.1 (gossip
-// needs both on one number).
-func freePort() (int, error) {
+// FreePort finds a port free for both TCP and UDP on 127.0.0.1 (gossip
+// needs both on one number). Tests that start real edged processes use it
+// too.
+func FreePort() (int, error) {
 	for range 50 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -34,7 +35,7 @@ type addrs struct {
 func allocAddrs() (addrs, error) {
 	var ports [4]int
 	for i := range ports {
-		p, err := freePort()
+		p, err := FreePort()
 		if err != nil {
 			return addrs{}, err
 		}

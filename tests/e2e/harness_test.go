@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
+	"github.com/edgeplane/edgeplane/internal/testcluster"
 	"net/http"
 	"os"
 	"os/exec"
@@ -57,20 +57,13 @@ type proc struct {
 
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	var ports []int
-	for len(ports) < n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ports := make([]int, n)
+	for i := range ports {
+		p, err := testcluster.FreePort()
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
-		_ = ln.Close()
-		if err != nil {
-			continue
-		}
-		_ = pc.Close()
-		ports = append(ports, p)
+		ports[i] = p
 	}
 	return ports
 }

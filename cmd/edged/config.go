@@ -36,6 +36,8 @@ type options struct {
 	deadServerGrace time.Duration
 	logLevel        string
 	logFormat       string
+	pprofAddr       string
+	accessLog       bool
 	showVersion     bool
 }
 
@@ -77,6 +79,8 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.deadServerGrace, "dead-server-grace", 60*time.Second, "how long a failed node keeps its Raft seat before removal")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	fs.BoolVar(&o.accessLog, "access-log", false, "log every HTTP request at info level (otherwise only 5xx; all at --log-level debug)")
+	fs.StringVar(&o.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof profiles on this address (off when empty; keep it private)")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	return fs
 }
@@ -154,7 +158,7 @@ func (o *options) nodeConfig() (node.Config, error) {
 		NodeID: o.nodeID, Region: o.region, DataDir: o.dataDir,
 		HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, RaftAddr: o.raftAddr, GossipAddr: o.gossipAddr,
 		AdvertiseAddr: o.advertiseAddr, Voters: o.voters, AdminToken: o.adminToken,
-		AccountID: o.accountID, RegionLatency: o.regionLatency,
+		AccountID: o.accountID, RegionLatency: o.regionLatency, AccessLog: o.accessLog,
 		Timing: node.Timing{DeadServerGrace: o.deadServerGrace},
 	}
 	for _, j := range strings.Split(o.join, ",") {

@@ -54,6 +54,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cfg.Version = version.Version
 	cfg.Logger = log
 
+	stopPprof, err := startPprof(ctx, opts.pprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	n, err := node.New(cfg)
 	if err != nil {
 		return err

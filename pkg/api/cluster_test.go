@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -90,6 +91,32 @@ func TestAccessLogLine(t *testing.T) {
 	for _, k := range []string{"bytes", "duration"} {
 		if _, ok := line[k]; !ok {
 			t.Errorf("log lacks %s", k)
+		}
+	}
+}
+
+// TestAccessLogLevels: without AccessLog, a successful request is a debug
+// line and a 5xx an error line; with it, the success is an info line.
+func TestAccessLogLevels(t *testing.T) {
+	levelOf := func(env *testEnv, rid string) string {
+		for _, l := range strings.Split(strings.TrimSpace(env.log.String()), "\n") {
+			var line map[string]any
+			if json.Unmarshal([]byte(l), &line) == nil && line["request_id"] == rid {
+				return fmt.Sprint(line["level"])
+			}
+		}
+		return ""
+	}
+	for _, tc := range []struct {
+		accessLog bool
+		want      string
+	}{{false, "DEBUG"}, {true, "INFO"}} {
+		env := newEnv(t, func(c *Config) { c.AccessLog = tc.accessLog })
+		r := request(http.MethodGet, "/client/v4/cluster/status", testAdmin, nil)
+		r.Header.Set(HeaderRequestID, "ok-rid")
+		env.serve(r)
+		if got := levelOf(env, "ok-rid"); got != tc.want {
+			t.Errorf("AccessLog=%v: 200 logged at %q, want %q", tc.accessLog, got, tc.want)
 		}
 	}
 }

@@ -24,6 +24,12 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes, 1 MiB)
 	// for the API's own endpoints; a mounted service may give its own limit.
 	MaxBodyBytes int64
+	// AccessLog logs every request at info level. Off, a request is logged
+	// at debug level unless it failed with a 5xx, which is logged as an
+	// error either way: at tens of thousands of requests a second a line
+	// each costs more than the request, and the edge_http_* metrics already
+	// count them.
+	AccessLog bool
 }
 
 // withDefaults returns c with zero values replaced by their defaults.

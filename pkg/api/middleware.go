@@ -50,12 +50,15 @@ func (s *Server) finish(rw *recorder, r *http.Request, st *reqState, d time.Dura
 	status := rw.statusOrOK()
 	s.metrics.observe(st.service, st.operation, status, d)
 
-	level := slog.LevelInfo
+	level := slog.LevelDebug
 	switch {
 	case status >= http.StatusInternalServerError:
 		level = slog.LevelError
-	case quiet(r.URL.Path):
-		level = slog.LevelDebug
+	case s.cfg.AccessLog && !quiet(r.URL.Path):
+		level = slog.LevelInfo
+	}
+	if !s.log.Enabled(r.Context(), level) {
+		return
 	}
 	attrs := []slog.Attr{
 		slog.String("request_id", st.id),
@@ -75,7 +78,7 @@ func (s *Server) finish(rw *recorder, r *http.Request, st *reqState, d time.Dura
 }
 
 // quiet reports whether path is a probe or scrape endpoint, logged at debug
-// level so that monitoring does not drown the access log.
+// level even with the access log on, so that monitoring does not drown it.
 func quiet(path string) bool {
 	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }

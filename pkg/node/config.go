@@ -48,6 +48,8 @@ type Config struct {
 
 	// MaxBodyBytes bounds request bodies of the node's own endpoints.
 	MaxBodyBytes int64
+	// AccessLog logs every HTTP request at info level (see api.Config).
+	AccessLog bool
 	// Timing tunes failure detection and elections.
 	Timing Timing
 	// Version is reported in the node record and status.

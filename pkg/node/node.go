@@ -101,6 +101,7 @@ func New(cfg Config) (_ *Node, err error) {
 
 	if n.api, err = api.New(api.Config{
 		NodeID: cfg.NodeID, Version: cfg.Version, AdminToken: n.adminTok, MaxBodyBytes: cfg.MaxBodyBytes,
+		AccessLog: cfg.AccessLog,
 	}, (*clusterView)(n), (*identity)(n), n.reg, n.reg, n.log); err != nil {
 		return nil, fmt.Errorf("http api: %w", err)
 	}

@@ -159,7 +159,7 @@ func runBenchKV(ctx context.Context, a *app, cfg benchConfig) (benchReport, erro
 	}
 	rep := benchReport{Endpoint: eps[0], Concurrency: cfg.concurrency, Keys: cfg.keys, ValueBytes: cfg.valueSize,
 		PhaseSecs: cfg.duration.Seconds()}
-	edge, err := benchTargetRun(ctx, &edgeTarget{label: "edgeplane", kv: kv, ns: ns.ID}, cfg)
+	edge, err := benchTargetRun(ctx, &edgeTarget{label: "edgeplane", endpoint: eps[0], token: a.token, account: acc, ns: ns.ID, timeout: a.timeout}, cfg)
 	if err != nil {
 		return benchReport{}, err
 	}
@@ -169,7 +169,7 @@ func runBenchKV(ctx context.Context, a *app, cfg benchConfig) (benchReport, erro
 		peers = append(peers, &redisTarget{addr: cfg.redis})
 	}
 	if cfg.etcd != "" {
-		peers = append(peers, &etcdTarget{base: etcdBase(cfg.etcd), hc: newBenchHTTPClient(cfg.concurrency, a.timeout)})
+		peers = append(peers, &etcdTarget{base: etcdBase(cfg.etcd), timeout: a.timeout})
 	}
 	for _, p := range peers {
 		res, err := benchTargetRun(ctx, p, cfg)

@@ -4,22 +4,27 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/client"
 )
 
-// edgeTarget is an edged node's KV API, through one keep-alive transport
-// shared by every worker (MaxIdleConnsPerHost = concurrency).
+// edgeTarget is an edged node's KV API: each worker gets its own
+// keep-alive connection (httpConn) that sends the Workers KV value
+// requests a Cloudflare client would.
 type edgeTarget struct {
-	label string
-	kv    *client.KV
-	ns    string
-	hc    *http.Client
+	label    string
+	endpoint string // base URL
+	token    string
+	account  string
+	ns       string
+	timeout  time.Duration
 }
 
-// newBenchHTTPClient is a keep-alive HTTP/1.1 client for concurrency
-// workers.
+// newBenchHTTPClient is a keep-alive HTTP/1.1 client for the bench's
+// control calls (namespace create and delete, replication readers).
 func newBenchHTTPClient(concurrency int, timeout time.Duration) *http.Client {
 	tr := &http.Transport{
 		MaxIdleConns:        concurrency,
@@ -42,17 +47,39 @@ func newEdgeKV(endpoint, token, account string, hc *http.Client) (*client.KV, er
 
 func (t *edgeTarget) name() string { return t.label }
 
-// open shares the target's transport: each worker is one keep-alive
-// connection of it.
-func (t *edgeTarget) open(context.Context) (benchConn, error) { return t, nil }
-
-func (t *edgeTarget) put(ctx context.Context, key string, value []byte) error {
-	return t.kv.PutValue(ctx, t.ns, key, value, client.KVPutOptions{})
+// open makes one worker's connection.
+func (t *edgeTarget) open(context.Context) (benchConn, error) {
+	hdr := http.Header{}
+	hdr.Set("Authorization", "Bearer "+t.token)
+	hc, err := newHTTPConn(t.endpoint, hdr, t.timeout)
+	if err != nil {
+		return nil, err
+	}
+	prefix := strings.TrimRight(t.endpoint, "/")
+	if u, err := url.Parse(prefix); err == nil {
+		prefix = u.EscapedPath()
+	}
+	prefix += "/client/v4/accounts/" + url.PathEscape(t.account) + "/storage/kv/namespaces/" +
+		url.PathEscape(t.ns) + "/values/"
+	return &edgeConn{hc: hc, prefix: prefix}, nil
 }
 
-func (t *edgeTarget) get(ctx context.Context, key string) error {
-	_, err := t.kv.GetValue(ctx, t.ns, key)
-	return err
+// edgeConn is one worker's connection to an edged node.
+type edgeConn struct {
+	hc     *httpConn
+	prefix string // escaped path up to and including values/
 }
 
-func (t *edgeTarget) close() error { return nil }
+func (c *edgeConn) put(ctx context.Context, key string, value []byte) error {
+	p := c.prefix + url.PathEscape(key)
+	status, err := c.hc.do(ctx, http.MethodPut, p, "application/octet-stream", value)
+	return expect2xx("PUT", p, status, err)
+}
+
+func (c *edgeConn) get(ctx context.Context, key string) error {
+	p := c.prefix + url.PathEscape(key)
+	status, err := c.hc.do(ctx, http.MethodGet, p, "", nil)
+	return expect2xx("GET", p, status, err)
+}
+
+func (c *edgeConn) close() error { return c.hc.close() }

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/edgeplane/edgeplane/pkg/wire"
@@ -23,6 +24,25 @@ func WriteResult(w http.ResponseWriter, status int, result any, info *wire.Resul
 		Result:     raw,
 		ResultInfo: info,
 	})
+}
+
+// jsonContentType is the Content-Type value of envelopes. net/http never
+// writes into a header's value slice, so every response shares this one;
+// nothing may modify it.
+var jsonContentType = []string{"application/json"}
+
+// emptyResultBody is what WriteResult writes for an empty object result.
+const emptyResultBody = `{"success":true,"errors":[],"messages":[],"result":{}}` + "\n"
+
+// WriteEmptyResult answers 200 with a successful envelope whose result is
+// an empty object, as Cloudflare does for writes: WriteResult(w, 200,
+// struct{}{}, nil) without encoding the same bytes on every request.
+func WriteEmptyResult(w http.ResponseWriter) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h.Del("Content-Length")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, emptyResultBody)
 }
 
 // WriteError answers with a failed v4 envelope holding one error.
@@ -73,7 +93,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		body = []byte(`{"success":false,"errors":[{"code":1000,"message":"internal error: response not encodable"}],"messages":[],"result":null}`)
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = jsonContentType
 	h.Del("Content-Length")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(body, '\n'))

@@ -92,3 +92,15 @@ func TestPermanent(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteEmptyResultMatchesWriteResult: the precomputed body is exactly
+// what encoding an empty result gives.
+func TestWriteEmptyResultMatchesWriteResult(t *testing.T) {
+	a, b := httptest.NewRecorder(), httptest.NewRecorder()
+	WriteResult(a, http.StatusOK, struct{}{}, nil)
+	WriteEmptyResult(b)
+	if a.Body.String() != b.Body.String() || a.Code != b.Code ||
+		a.Header().Get("Content-Type") != b.Header().Get("Content-Type") {
+		t.Fatalf("WriteEmptyResult = %d %q %q, WriteResult = %d %q %q", b.Code, b.Header(), b.Body, a.Code, a.Header(), a.Body)
+	}
+}

@@ -80,6 +80,15 @@ func (f *fakeIdentity) Accounts() []wire.Account {
 	return f.accounts()
 }
 
+func (f *fakeIdentity) HasAccount(id string) bool {
+	for _, a := range f.Accounts() {
+		if a.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 func (f *fakeIdentity) Tokens() []wire.Token {
 	if f.tokens == nil {
 		return nil

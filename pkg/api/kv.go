@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
 
 	"github.com/edgeplane/edgeplane/pkg/kv"
 	"github.com/edgeplane/edgeplane/pkg/wire"
@@ -112,7 +111,7 @@ func (s *Server) MountKV(nss KVNamespaces, data KVData) {
 // the catalog does not know it.
 func (h *kvHandlers) account(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("account_id")
-	if slices.ContainsFunc(h.srv.identity.Accounts(), func(a wire.Account) bool { return a.ID == id }) {
+	if h.srv.identity.HasAccount(id) {
 		return id, true
 	}
 	WriteFailure(w, r, &HTTPError{Status: http.StatusNotFound, Code: CodeInvalidIdentifier,

@@ -86,3 +86,15 @@ func TestKVListKeysLimits(t *testing.T) {
 		t.Fatalf("keys = %s", got)
 	}
 }
+
+func TestAfterSegments(t *testing.T) {
+	for _, p := range []string{"", "a", "a/b", "a/b/", "a/b/c/d", "//", "a//b/c"} {
+		want, wantOK := "", false
+		if parts := strings.SplitN(p, "/", 3); len(parts) > 2 {
+			want, wantOK = parts[2], true
+		}
+		if got, ok := afterSegments(p, 2); got != want || ok != wantOK {
+			t.Errorf("afterSegments(%q, 2) = %q, %v; want %q, %v", p, got, ok, want, wantOK)
+		}
+	}
+}

@@ -114,7 +114,7 @@ func (h *kvHandlers) deleteNamespace(w http.ResponseWriter, r *http.Request) {
 		WriteFailure(w, r, namespaceWriteError(err, ""))
 		return
 	}
-	WriteResult(w, http.StatusOK, struct{}{}, nil)
+	WriteEmptyResult(w)
 }
 
 // decodeTitle reads {"title": ...} and checks it: 1..512 bytes, not blank.

@@ -18,12 +18,10 @@ const kvKeySegments = 9
 // same key while "%252F" stays "%2F". The key must pass kv.ValidateKey;
 // errors wrap kv.ErrInvalidKey.
 func kvKeyFromPath(escaped string) (string, error) {
-	rest := strings.TrimPrefix(escaped, "/")
-	parts := strings.SplitN(rest, "/", kvKeySegments+1)
-	if len(parts) <= kvKeySegments {
+	raw, ok := afterSegments(strings.TrimPrefix(escaped, "/"), kvKeySegments)
+	if !ok {
 		return "", fmt.Errorf("%w: empty", kv.ErrInvalidKey)
 	}
-	raw := parts[kvKeySegments]
 	if len(raw) > 3*kv.MaxKeyBytes { // every byte escaped: still too long
 		return "", fmt.Errorf("%w: longer than %d bytes", kv.ErrInvalidKey, kv.MaxKeyBytes)
 	}
@@ -35,4 +33,18 @@ func kvKeyFromPath(escaped string) (string, error) {
 		return "", err
 	}
 	return key, nil
+}
+
+// afterSegments returns what follows the first n "/"-separated segments of
+// p (without the separating slash), and false when p has no more than n
+// segments. It is strings.SplitN(p, "/", n+1)[n] without the slice.
+func afterSegments(p string, n int) (string, bool) {
+	for i := 0; i < n; i++ {
+		j := strings.IndexByte(p, '/')
+		if j < 0 {
+			return "", false
+		}
+		p = p[j+1:]
+	}
+	return p, true
 }

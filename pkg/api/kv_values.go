@@ -111,7 +111,7 @@ func (h *kvHandlers) putValue(w http.ResponseWriter, r *http.Request) {
 		kvFailure(w, r, err)
 		return
 	}
-	WriteResult(w, http.StatusOK, struct{}{}, nil)
+	WriteEmptyResult(w)
 }
 
 // deleteValue deletes a key; deleting a missing key succeeds.
@@ -124,7 +124,7 @@ func (h *kvHandlers) deleteValue(w http.ResponseWriter, r *http.Request) {
 		kvFailure(w, r, err)
 		return
 	}
-	WriteResult(w, http.StatusOK, struct{}{}, nil)
+	WriteEmptyResult(w)
 }
 
 // parseExpirationParams reads the expiration and expiration_ttl query

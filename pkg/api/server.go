@@ -32,6 +32,9 @@ type Identity interface {
 	VerifyToken(token string) (id string, ok bool)
 	// Accounts lists the accounts.
 	Accounts() []wire.Account
+	// HasAccount reports whether id names an account: the per-request
+	// check of service routes, cheaper than listing them.
+	HasAccount(id string) bool
 	// Tokens lists the tokens, without their values.
 	Tokens() []wire.Token
 	// CreateToken creates a token; the returned Value is shown only once.
@@ -57,8 +60,9 @@ type Server struct {
 	gather    prometheus.Gatherer
 	log       *slog.Logger
 	metrics   *metrics
-	adminHash []byte // SHA-256 of Config.AdminToken, nil when there is none
-	mux       *http.ServeMux
+	adminHash []byte         // SHA-256 of Config.AdminToken, nil when there is none
+	mux       *http.ServeMux // the routes and a catch-all that answers 404/405 envelopes
+	routes    *http.ServeMux // the routes alone: asked what a request would match
 	handler   http.Handler
 }
 
@@ -94,7 +98,9 @@ func New(cfg Config, cl Cluster, id Identity, reg prometheus.Registerer, gather 
 		log:      log.With("component", "http"),
 		metrics:  m,
 		mux:      http.NewServeMux(),
+		routes:   http.NewServeMux(),
 	}
+	s.mux.HandleFunc("/", s.unmatched)
 	if cfg.AdminToken != "" {
 		sum := sha256.Sum256([]byte(cfg.AdminToken))
 		s.adminHash = sum[:]
@@ -120,25 +126,32 @@ func (s *Server) Mount(pattern, service string, maxBody int64, h http.Handler) {
 	if maxBody <= 0 {
 		maxBody = s.cfg.MaxBodyBytes
 	}
-	s.mux.Handle(pattern, s.route(pattern, service, true, maxBody, h))
+	s.register(pattern, s.route(pattern, service, true, maxBody, h))
 }
 
 // handle registers one of the API's own routes.
 func (s *Server) handle(pattern, service string, auth bool, h http.HandlerFunc) {
-	s.mux.Handle(pattern, s.route(pattern, service, auth, s.cfg.MaxBodyBytes, h))
+	s.register(pattern, s.route(pattern, service, auth, s.cfg.MaxBodyBytes, h))
+}
+
+// register adds a route to both muxes.
+func (s *Server) register(pattern string, h http.Handler) {
+	s.routes.Handle(pattern, h)
+	s.mux.Handle(pattern, h)
 }
 
 // dispatch routes r, answering unmatched requests with envelopes instead of
-// ServeMux's plain-text 404 and 405.
+// ServeMux's plain-text 404 and 405. A path ServeMux would clean and
+// redirect is a KV key holding "//", "." or ".." segments, or else matches
+// nothing. Otherwise one match in s.mux finds the route or the catch-all.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
-	if s.dispatchRawKV(w, r) {
+	if path.Clean(r.URL.Path) != r.URL.Path {
+		if !s.dispatchRawKV(w, r) {
+			s.unmatched(w, r)
+		}
 		return
 	}
-	if _, pattern := s.mux.Handler(r); pattern != "" {
-		s.mux.ServeHTTP(w, r)
-		return
-	}
-	s.unmatched(w, r)
+	s.mux.ServeHTTP(w, r)
 }
 
 // unmatched answers a request no route took: 401 under /client/v4 without a
@@ -153,7 +166,7 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	}
 	// Ask ServeMux what it would answer, to learn 404 from 405 and the
 	// allowed methods, then say it as an envelope.
-	h, _ := s.mux.Handler(r)
+	h, _ := s.routes.Handler(r)
 	c := &capture{header: http.Header{}}
 	h.ServeHTTP(c, r)
 	if c.status == http.StatusMethodNotAllowed {
@@ -173,9 +186,6 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 // and the handler (which reads the key from the escaped path) serves the
 // original request.
 func (s *Server) dispatchRawKV(w http.ResponseWriter, r *http.Request) bool {
-	if path.Clean(r.URL.Path) == r.URL.Path {
-		return false
-	}
 	seg := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/", kvKeySegments+1)
 	if len(seg) <= kvKeySegments || seg[0] != "client" || seg[1] != "v4" || seg[2] != "accounts" ||
 		seg[4] != "storage" || seg[5] != "kv" || seg[6] != "namespaces" || (seg[8] != "values" && seg[8] != "metadata") {
@@ -183,7 +193,7 @@ func (s *Server) dispatchRawKV(w http.ResponseWriter, r *http.Request) bool {
 	}
 	probe := r.Clone(r.Context())
 	probe.URL = &url.URL{Path: "/" + strings.Join(seg[:kvKeySegments], "/") + "/k"}
-	h, pattern := s.mux.Handler(probe)
+	h, pattern := s.routes.Handler(probe)
 	if pattern == "" {
 		return false
 	}

@@ -102,6 +102,12 @@ func (i *identity) Accounts() []wire.Account {
 	return out
 }
 
+// HasAccount reports whether the catalog holds account id.
+func (i *identity) HasAccount(id string) bool {
+	_, ok := i.catalog.Account(id)
+	return ok
+}
+
 func tokenToWire(t catalog.Token) wire.Token {
 	return wire.Token{ID: t.ID, Name: t.Name, Status: "active", IssuedOn: t.CreatedAt.UTC().Format(time.RFC3339)}
 }

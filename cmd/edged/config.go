@@ -38,6 +38,8 @@ type options struct {
 	logFormat       string
 	pprofAddr       string
 	accessLog       bool
+	gcPercent       int
+	gcPercentSet    bool // given as flag, EDGE_GC_PERCENT or in the config file
 	showVersion     bool
 }
 
@@ -80,6 +82,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
 	fs.BoolVar(&o.accessLog, "access-log", false, "log every HTTP request at info level (otherwise only 5xx; all at --log-level debug)")
+	fs.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "Go GC target (as GOGC; a GOGC variable wins unless this is given): more heap, less CPU spent collecting")
 	fs.StringVar(&o.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof profiles on this address (off when empty; keep it private)")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	return fs
@@ -137,6 +140,7 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (*op
 			}
 		}
 	})
+	o.gcPercentSet = set["gc-percent"] || getenv("EDGE_GC_PERCENT") != "" || file["gc-percent"] != nil
 	return o, errors.Join(errs...)
 }
 

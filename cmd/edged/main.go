@@ -47,6 +47,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if err := applyGCPercent(opts, getenv, log); err != nil {
+		return err
+	}
 	cfg, err := opts.nodeConfig()
 	if err != nil {
 		return err

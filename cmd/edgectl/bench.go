@@ -203,11 +203,16 @@ func runBenchKV(ctx context.Context, a *app, cfg benchConfig) (benchReport, erro
 func printBench(a *app, rep benchReport) error {
 	fmt.Fprintf(a.stdout, "KV bench: %s, %d connections, %d keys of %d bytes, %gs per phase\n\n",
 		rep.Endpoint, rep.Concurrency, rep.Keys, rep.ValueBytes, rep.PhaseSecs)
-	t := newTable(a.stdout, "TARGET", "OP", "OPS/S", "P50", "P99", "MAX", "OPS", "ERRORS")
+	t := newTable(a.stdout, "TARGET", "OP", "OPS/S", "P50", "P99", "MAX", "OPS", "ERRORS", "SRV CPU/OP", "SRV ALLOC/OP")
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "ms" }
 	for _, r := range rep.Results {
+		cpu, alloc := "-", "-"
+		if r.Server != nil {
+			cpu = strconv.FormatFloat(r.Server.CPUMicros, 'f', 1, 64) + "us"
+			alloc = strconv.FormatFloat(r.Server.AllocBytes, 'f', 0, 64) + "B"
+		}
 		t.row(r.Target, r.Op, strconv.FormatFloat(r.OpsPerSec, 'f', 0, 64), f(r.P50Ms), f(r.P99Ms), f(r.MaxMs),
-			strconv.FormatUint(r.Ops, 10), strconv.FormatUint(r.Errors, 10))
+			strconv.FormatUint(r.Ops, 10), strconv.FormatUint(r.Errors, 10), cpu, alloc)
 	}
 	if err := t.flush(); err != nil {
 		return err

@@ -21,6 +21,7 @@ type edgeTarget struct {
 	account  string
 	ns       string
 	timeout  time.Duration
+	scrape   *http.Client // for /metrics
 }
 
 // newBenchHTTPClient is a keep-alive HTTP/1.1 client for the bench's
@@ -83,3 +84,11 @@ func (c *edgeConn) get(ctx context.Context, key string) error {
 }
 
 func (c *edgeConn) close() error { return c.hc.close() }
+
+// cost reads the node's CPU and allocation counters.
+func (t *edgeTarget) cost(ctx context.Context) (serverCost, error) {
+	if t.scrape == nil {
+		t.scrape = &http.Client{Timeout: t.timeout}
+	}
+	return scrapeCost(ctx, t.scrape, t.endpoint)
+}

@@ -24,6 +24,12 @@ type benchTarget interface {
 	open(ctx context.Context) (benchConn, error)
 }
 
+// costReader is a target that reports what the server spent (edged,
+// through /metrics).
+type costReader interface {
+	cost(ctx context.Context) (serverCost, error)
+}
+
 // phaseResult is the outcome of one phase (GET or PUT) on one target.
 type phaseResult struct {
 	Target    string  `json:"target"`
@@ -35,6 +41,15 @@ type phaseResult struct {
 	P50Ms     float64 `json:"p50_ms"`
 	P99Ms     float64 `json:"p99_ms"`
 	MaxMs     float64 `json:"max_ms"`
+	// Server is what the server spent per operation, when it reports it.
+	Server *phaseCost `json:"server,omitempty"`
+}
+
+// phaseCost is the server's CPU, allocation and GC per operation of a phase.
+type phaseCost struct {
+	CPUMicros  float64 `json:"cpu_us_per_op"`
+	AllocBytes float64 `json:"alloc_bytes_per_op"`
+	GCCycles   float64 `json:"gc_cycles"`
 }
 
 // benchKey names key i of the workload.
@@ -153,7 +168,30 @@ func benchTargetRun(ctx context.Context, t benchTarget, cfg benchConfig) ([]phas
 	if err := preload(ctx, conns, cfg.keys, value); err != nil {
 		return nil, fmt.Errorf("%s: %w", t.name(), err)
 	}
-	get := runPhase(ctx, t.name(), conns, "GET", cfg.keys, value, cfg.duration)
-	put := runPhase(ctx, t.name(), conns, "PUT", cfg.keys, value, cfg.duration)
+	get := measuredPhase(ctx, t, conns, "GET", cfg, value)
+	put := measuredPhase(ctx, t, conns, "PUT", cfg, value)
 	return []phaseResult{get, put}, nil
+}
+
+// measuredPhase is runPhase with the server's cost read around it, when
+// the target reports it. A failed reading leaves the cost out.
+func measuredPhase(ctx context.Context, t benchTarget, conns []benchConn, op string, cfg benchConfig, value []byte) phaseResult {
+	cr, ok := t.(costReader)
+	var before serverCost
+	var err error
+	if ok {
+		before, err = cr.cost(ctx)
+	}
+	res := runPhase(ctx, t.name(), conns, op, cfg.keys, value, cfg.duration)
+	if !ok || err != nil || res.Ops == 0 {
+		return res
+	}
+	after, err := cr.cost(ctx)
+	if err != nil {
+		return res
+	}
+	d := after.sub(before)
+	n := float64(res.Ops)
+	res.Server = &phaseCost{CPUMicros: d.CPUSeconds * 1e6 / n, AllocBytes: d.AllocBytes / n, GCCycles: d.GCCycles}
+	return res
 }

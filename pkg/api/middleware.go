@@ -52,9 +52,10 @@ func (s *Server) finish(rw *recorder, r *http.Request, st *reqState, d time.Dura
 
 	level := slog.LevelDebug
 	switch {
+	case quiet(r.URL.Path): // a 503 from /readyz while starting is no error
 	case status >= http.StatusInternalServerError:
 		level = slog.LevelError
-	case s.cfg.AccessLog && !quiet(r.URL.Path):
+	case s.cfg.AccessLog:
 		level = slog.LevelInfo
 	}
 	if !s.log.Enabled(r.Context(), level) {

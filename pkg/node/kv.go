@@ -82,8 +82,8 @@ func (l kvLocal) ApplyRemote(entries []kv.Entry) ([]bool, error) {
 
 func (l kvLocal) Namespaces() ([]string, error)      { return l.n.kvStore.Namespaces() }
 func (l kvLocal) Digest(ns string) ([]uint64, error) { return l.n.kvStore.Digest(ns) }
-func (l kvLocal) BucketVersions(ns string, b int) (map[string]kv.Version, error) {
-	return l.n.kvStore.BucketVersions(ns, b)
+func (l kvLocal) BucketsVersions(ns string, b []int) (map[int]map[string]kv.Version, error) {
+	return l.n.kvStore.BucketsVersions(ns, b)
 }
 func (l kvLocal) GetMany(ns string, keys []string) ([]kv.Entry, error) {
 	return l.n.kvStore.GetMany(ns, keys)

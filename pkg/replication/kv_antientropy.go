@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -109,19 +110,27 @@ func (r *KVReplicator) syncNamespace(ctx context.Context, client edgev1.KVClient
 	if len(differing) == 0 {
 		return 0, nil
 	}
+	// Differing buckets go to the peer in groups, so each side scans the
+	// namespace once per group rather than once per bucket.
+	var groups [][]int
+	for len(differing) > 0 {
+		n := min(maxBucketsPerCall, len(differing))
+		groups = append(groups, differing[:n])
+		differing = differing[n:]
+	}
 	var (
 		mu       sync.Mutex
 		repaired int
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	work := make(chan int)
-	for range min(syncParallel, len(differing)) {
+	work := make(chan []int)
+	for range min(syncParallel, len(groups)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for b := range work {
-				n, err := r.syncBucket(ctx, client, ns, b)
+			for g := range work {
+				n, err := r.syncBuckets(ctx, client, ns, g)
 				mu.Lock()
 				repaired += n
 				if err != nil && firstErr == nil {
@@ -132,9 +141,9 @@ func (r *KVReplicator) syncNamespace(ctx context.Context, client edgev1.KVClient
 		}()
 	}
 feed:
-	for _, b := range differing {
+	for _, g := range groups {
 		select {
-		case work <- b:
+		case work <- g:
 		case <-ctx.Done():
 			break feed
 		}
@@ -147,28 +156,54 @@ feed:
 	return repaired, firstErr
 }
 
-// syncBucket pulls the entries of one bucket that are newer on the peer.
-func (r *KVReplicator) syncBucket(ctx context.Context, client edgev1.KVClient, ns string, bucket int) (int, error) {
-	remote, err := client.BucketVersions(ctx, &edgev1.BucketVersionsRequest{Ns: ns, Bucket: uint32(bucket)})
-	if err != nil {
-		return 0, fmt.Errorf("remote bucket %d: %w", bucket, err)
-	}
-	local, err := r.cfg.Local.BucketVersions(ns, bucket)
-	if err != nil {
-		return 0, fmt.Errorf("local bucket %d: %w", bucket, err)
-	}
-	keys, versions := remote.GetKeys(), remote.GetVersions()
-	if len(keys) != len(versions) {
-		return 0, fmt.Errorf("remote bucket %d: %d keys but %d versions", bucket, len(keys), len(versions))
-	}
-	var want []string
-	for i, k := range keys {
-		rv := kv.Version{HLC: hlc.Timestamp(versions[i].GetHlc()), Node: versions[i].GetNode()}
-		if lv, ok := local[k]; !ok || rv.Compare(lv) > 0 {
-			want = append(want, k)
+// syncBuckets pulls the entries of some buckets that are newer on the
+// peer, asking again for the buckets an answer did not cover.
+func (r *KVReplicator) syncBuckets(ctx context.Context, client edgev1.KVClient, ns string, buckets []int) (int, error) {
+	repaired := 0
+	for len(buckets) > 0 {
+		list := make([]uint32, len(buckets))
+		for i, b := range buckets {
+			list[i] = uint32(b)
 		}
+		remote, err := client.BucketVersions(ctx, &edgev1.BucketVersionsRequest{Ns: ns, Bucket: list[0], Buckets: list})
+		if err != nil {
+			return repaired, fmt.Errorf("remote buckets %v: %w", buckets, err)
+		}
+		covered := int(remote.GetCovered())
+		if covered == 0 { // a node that knows only field 2 answered its bucket
+			covered = 1
+		}
+		if covered > len(buckets) {
+			return repaired, fmt.Errorf("remote buckets: peer covered %d of %d", covered, len(buckets))
+		}
+		byBucket, err := r.cfg.Local.BucketsVersions(ns, buckets[:covered])
+		if err != nil {
+			return repaired, fmt.Errorf("local buckets %v: %w", buckets[:covered], err)
+		}
+		local := make(map[string]kv.Version)
+		for _, m := range byBucket {
+			maps.Copy(local, m)
+		}
+		keys, versions := remote.GetKeys(), remote.GetVersions()
+		if len(keys) != len(versions) {
+			return repaired, fmt.Errorf("remote buckets: %d keys but %d versions", len(keys), len(versions))
+		}
+		var want []string
+		for i, k := range keys {
+			rv := kv.Version{HLC: hlc.Timestamp(versions[i].GetHlc()), Node: versions[i].GetNode()}
+			lv, ok := local[k]
+			if !ok || rv.Compare(lv) > 0 {
+				want = append(want, k)
+			}
+		}
+		n, err := r.fetchApply(ctx, client, ns, want)
+		repaired += n
+		if err != nil {
+			return repaired, err
+		}
+		buckets = buckets[covered:]
 	}
-	return r.fetchApply(ctx, client, ns, want)
+	return repaired, nil
 }
 
 // fetchApply fetches keys from the peer in bounded chunks and applies them.

@@ -23,9 +23,9 @@ type KVLocal interface {
 	// Digest returns one hash per bucket of ns; every node must bucket and
 	// hash identically, and an empty namespace digests to zeros.
 	Digest(ns string) ([]uint64, error)
-	// BucketVersions returns the version of every key (tombstones included)
-	// in one bucket of ns.
-	BucketVersions(ns string, bucket int) (map[string]kv.Version, error)
+	// BucketsVersions returns, for each of buckets, the version of every
+	// key (tombstones included) of ns in that bucket, in one scan of ns.
+	BucketsVersions(ns string, buckets []int) (map[int]map[string]kv.Version, error)
 	// GetMany returns the stored entries (tombstones included) of the keys
 	// present; absent keys are left out.
 	GetMany(ns string, keys []string) ([]kv.Entry, error)

@@ -29,6 +29,7 @@ type fakeKV struct {
 	data        map[string]map[string]kv.Entry
 	applyCalls  int
 	fetchedKeys int
+	scans       int // BucketsVersions calls: each is a scan of a namespace
 }
 
 func newFakeKV() *fakeKV { return &fakeKV{data: make(map[string]map[string]kv.Entry)} }
@@ -90,13 +91,17 @@ func (f *fakeKV) Digest(ns string) ([]uint64, error) {
 	return d, nil
 }
 
-func (f *fakeKV) BucketVersions(ns string, bucket int) (map[string]kv.Version, error) {
+func (f *fakeKV) BucketsVersions(ns string, buckets []int) (map[int]map[string]kv.Version, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]kv.Version)
+	f.scans++
+	out := make(map[int]map[string]kv.Version, len(buckets))
+	for _, b := range buckets {
+		out[b] = make(map[string]kv.Version)
+	}
 	for k, e := range f.data[ns] {
-		if fakeBucket(k) == bucket {
-			out[k] = e.Version
+		if m, ok := out[fakeBucket(k)]; ok {
+			m[k] = e.Version
 		}
 	}
 	return out, nil

@@ -21,6 +21,9 @@ type KVReplicator struct {
 	log     *slog.Logger
 	metrics *kvMetrics
 	now     func() time.Time
+	// answerKeys bounds the keys of one BucketVersions answer
+	// (bucketAnswerKeys; tests lower it).
+	answerKeys int
 
 	mu      sync.RWMutex
 	senders map[string]*kvSender // by peer id
@@ -38,11 +41,12 @@ func NewKVReplicator(cfg KVReplicatorConfig) (*KVReplicator, error) {
 		return nil, err
 	}
 	return &KVReplicator{
-		cfg:     cfg,
-		log:     cfg.Logger.With("component", "kv-replication"),
-		metrics: m,
-		now:     time.Now,
-		senders: make(map[string]*kvSender),
+		cfg:        cfg,
+		log:        cfg.Logger.With("component", "kv-replication"),
+		metrics:    m,
+		now:        time.Now,
+		answerKeys: bucketAnswerKeys,
+		senders:    make(map[string]*kvSender),
 	}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -19,6 +20,14 @@ import (
 const (
 	fetchReadChunk   = 32
 	fetchAnswerBytes = 8 << 20
+)
+
+// Bounds of one BucketVersions call: buckets asked for at once, and keys
+// past which the answer stops adding buckets (about 4 MiB of keys and
+// versions at 40 bytes a key).
+const (
+	maxBucketsPerCall = 64
+	bucketAnswerKeys  = 100_000
 )
 
 // kvServer is the server side of the KV gRPC service.
@@ -80,21 +89,48 @@ func (s *kvServer) Digest(_ context.Context, req *edgev1.DigestRequest) (*edgev1
 	return &edgev1.DigestResponse{Buckets: d}, nil
 }
 
-// BucketVersions lists one bucket's keys, sorted, with their versions.
+// BucketVersions lists the keys of the requested buckets, sorted, with
+// their versions: the buckets of the list in order, after the first while
+// the answer stays within bucketAnswerKeys keys, all from one scan of the
+// namespace.
 func (s *kvServer) BucketVersions(_ context.Context, req *edgev1.BucketVersionsRequest) (*edgev1.BucketVersionsResponse, error) {
-	vs, err := s.r.cfg.Local.BucketVersions(req.GetNs(), int(req.GetBucket()))
+	list := req.GetBuckets()
+	if len(list) == 0 {
+		list = []uint32{req.GetBucket()}
+	}
+	if len(list) > maxBucketsPerCall {
+		return nil, status.Errorf(codes.InvalidArgument, "kv bucket versions %q: %d buckets, at most %d", req.GetNs(), len(list), maxBucketsPerCall)
+	}
+	buckets := make([]int, len(list))
+	for i, b := range list {
+		buckets[i] = int(b)
+	}
+	all, err := s.r.cfg.Local.BucketsVersions(req.GetNs(), buckets)
 	if err != nil {
-		return nil, status.Errorf(codes.Internal, "kv bucket versions %q/%d: %v", req.GetNs(), req.GetBucket(), err)
+		return nil, status.Errorf(codes.Internal, "kv bucket versions %q: %v", req.GetNs(), err)
 	}
-	resp := &edgev1.BucketVersionsResponse{Keys: make([]string, 0, len(vs))}
-	for k := range vs {
-		resp.Keys = append(resp.Keys, k)
+	type kver struct {
+		key string
+		v   kv.Version
 	}
-	slices.Sort(resp.Keys)
-	resp.Versions = make([]*edgev1.KVVersion, len(resp.Keys))
-	for i, k := range resp.Keys {
-		v := vs[k]
-		resp.Versions[i] = &edgev1.KVVersion{Hlc: uint64(v.HLC), Node: v.Node}
+	var out []kver
+	covered := 0
+	for i, b := range buckets {
+		vs := all[b]
+		if i > 0 && len(out)+len(vs) > s.r.answerKeys {
+			break
+		}
+		for k, v := range vs {
+			out = append(out, kver{k, v})
+		}
+		covered = i + 1
+	}
+	slices.SortFunc(out, func(a, b kver) int { return strings.Compare(a.key, b.key) })
+	resp := &edgev1.BucketVersionsResponse{Keys: make([]string, len(out)), Versions: make([]*edgev1.KVVersion, len(out)),
+		Covered: uint32(covered)}
+	for i, e := range out {
+		resp.Keys[i] = e.key
+		resp.Versions[i] = &edgev1.KVVersion{Hlc: uint64(e.v.HLC), Node: e.v.Node}
 	}
 	return resp, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,9 +12,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/edgeplane/edgeplane/pkg/hlc"
 	"github.com/edgeplane/edgeplane/pkg/kv"
+	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
 )
 
 func TestKVPushDeliversInBatches(t *testing.T) {
@@ -335,5 +339,89 @@ func TestKVPushReconnectsAndResends(t *testing.T) {
 	})
 	if got := metricValue(t, a.rep.metrics.dropped.WithLabelValues("b")); got != 0 {
 		t.Errorf("dropped %v entries with a queue far from full", got)
+	}
+}
+
+// TestKVAntiEntropyScansPerGroupNotPerBucket: a node that missed every
+// bucket catches up with one namespace scan per group of buckets on each
+// side, not one per bucket; an answer bound that splits the groups still
+// repairs everything, with more calls.
+func TestKVAntiEntropyScansPerGroupNotPerBucket(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		answerKeys int
+		maxScans   int
+	}{
+		{"whole groups", bucketAnswerKeys, (fakeBuckets + maxBucketsPerCall - 1) / maxBucketsPerCall},
+		{"answers split", 200, fakeBuckets},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			peers := &testPeers{peers: map[string]Peer{}}
+			pool := newTestPool(t)
+			a := newTestNode(t, "a", peers, pool, nil)
+			const keys = 2000
+			for i := range keys {
+				a.write("ns", fmt.Sprint("key-", i), "v1", false)
+			}
+			b := newTestNode(t, "b", peers, pool, nil)
+			a.rep.answerKeys = tc.answerKeys
+			a.local.mu.Lock()
+			a.local.scans = 0
+			a.local.mu.Unlock()
+			repaired, err := b.rep.SyncWith(context.Background(), Peer{ID: "a", GRPCAddr: a.addr})
+			if err != nil || repaired != keys {
+				t.Fatalf("SyncWith = %d, %v; want %d", repaired, err, keys)
+			}
+			if a.local.dump() != b.local.dump() {
+				t.Fatal("b differs from a")
+			}
+			a.local.mu.Lock()
+			aScans := a.local.scans
+			a.local.mu.Unlock()
+			b.local.mu.Lock()
+			bScans := b.local.scans
+			b.local.mu.Unlock()
+			if aScans > tc.maxScans || bScans > tc.maxScans || aScans == 0 {
+				t.Errorf("scans: a %d, b %d; want 1..%d each", aScans, bScans, tc.maxScans)
+			}
+			if tc.answerKeys < keys && aScans < 2 {
+				t.Errorf("a answered %d keys in %d calls despite a bound of %d", keys, aScans, tc.answerKeys)
+			}
+		})
+	}
+}
+
+// TestKVBucketVersionsRequests: the legacy single-bucket form, the list
+// form, and a refused oversize list.
+func TestKVBucketVersionsRequests(t *testing.T) {
+	peers := &testPeers{peers: map[string]Peer{}}
+	pool := newTestPool(t)
+	a := newTestNode(t, "a", peers, pool, nil)
+	for i := range 300 {
+		a.write("ns", fmt.Sprint("key-", i), "v1", false)
+	}
+	srv := &kvServer{r: a.rep}
+	ctx := context.Background()
+	b0 := fakeBucket("key-0")
+	legacy, err := srv.BucketVersions(ctx, &edgev1.BucketVersionsRequest{Ns: "ns", Bucket: uint32(b0)})
+	if err != nil || legacy.GetCovered() != 1 || !slices.Contains(legacy.GetKeys(), "key-0") {
+		t.Fatalf("legacy request = %v, %v", legacy, err)
+	}
+	for _, k := range legacy.GetKeys() {
+		if fakeBucket(k) != b0 {
+			t.Fatalf("legacy answer holds %q of bucket %d, want bucket %d", k, fakeBucket(k), b0)
+		}
+	}
+	all := make([]uint32, fakeBuckets)
+	for i := range all {
+		all[i] = uint32(i)
+	}
+	resp, err := srv.BucketVersions(ctx, &edgev1.BucketVersionsRequest{Ns: "ns", Buckets: all})
+	if err != nil || resp.GetCovered() != fakeBuckets || len(resp.GetKeys()) != 300 || !slices.IsSorted(resp.GetKeys()) {
+		t.Fatalf("list request: covered %d, %d keys, sorted %v, %v", resp.GetCovered(), len(resp.GetKeys()),
+			slices.IsSorted(resp.GetKeys()), err)
+	}
+	if _, err := srv.BucketVersions(ctx, &edgev1.BucketVersionsRequest{Ns: "ns", Buckets: make([]uint32, maxBucketsPerCall+1)}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("oversize list: %v", err)
 	}
 }

@@ -2,7 +2,7 @@
 // on the same gRPC server as Node. The node that accepts a write pushes it to
 // every peer over a long-lived Push stream; anti-entropy repairs whatever push
 // missed by comparing bucket digests per namespace (Namespaces, Digest), then
-// the versions of one differing bucket (BucketVersions), and fetching only the
+// the versions of the differing buckets, many per call (BucketVersions), and fetching only the
 // entries whose remote version is newer (Fetch). Peers apply entries by
 // last-writer-wins on (hlc, node), so every order of delivery converges.
 //
@@ -478,11 +478,14 @@ func (x *DigestResponse) GetBuckets() []uint64 {
 	return nil
 }
 
-// BucketVersionsRequest names one bucket of a namespace.
+// BucketVersionsRequest names buckets of a namespace: the buckets listed,
+// or, when none is, the one bucket of field 2 (what nodes before the list
+// existed send). The peer scans the namespace once for all of them.
 type BucketVersionsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Ns            string                 `protobuf:"bytes,1,opt,name=ns,proto3" json:"ns,omitempty"`
 	Bucket        uint32                 `protobuf:"varint,2,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Buckets       []uint32               `protobuf:"varint,3,rep,packed,name=buckets,proto3" json:"buckets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -531,11 +534,23 @@ func (x *BucketVersionsRequest) GetBucket() uint32 {
 	return 0
 }
 
-// BucketVersionsResponse lists keys[i] at versions[i].
+func (x *BucketVersionsRequest) GetBuckets() []uint32 {
+	if x != nil {
+		return x.Buckets
+	}
+	return nil
+}
+
+// BucketVersionsResponse lists keys[i] at versions[i], sorted: every key
+// of the first `covered` buckets of the request's list. The peer covers at
+// least one and stops adding buckets once the answer is large; the caller
+// asks again for the rest. Nodes before the list existed leave covered 0
+// and answer field 2's bucket alone.
 type BucketVersionsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Keys          []string               `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
 	Versions      []*KVVersion           `protobuf:"bytes,2,rep,name=versions,proto3" json:"versions,omitempty"`
+	Covered       uint32                 `protobuf:"varint,3,opt,name=covered,proto3" json:"covered,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -582,6 +597,13 @@ func (x *BucketVersionsResponse) GetVersions() []*KVVersion {
 		return x.Versions
 	}
 	return nil
+}
+
+func (x *BucketVersionsResponse) GetCovered() uint32 {
+	if x != nil {
+		return x.Covered
+	}
+	return 0
 }
 
 // FetchRequest asks for the entries of keys of one namespace.
@@ -727,13 +749,15 @@ const file_edge_v1_kv_proto_rawDesc = "" +
 	"\rDigestRequest\x12\x0e\n" +
 	"\x02ns\x18\x01 \x01(\tR\x02ns\"*\n" +
 	"\x0eDigestResponse\x12\x18\n" +
-	"\abuckets\x18\x01 \x03(\x06R\abuckets\"?\n" +
+	"\abuckets\x18\x01 \x03(\x06R\abuckets\"Y\n" +
 	"\x15BucketVersionsRequest\x12\x0e\n" +
 	"\x02ns\x18\x01 \x01(\tR\x02ns\x12\x16\n" +
-	"\x06bucket\x18\x02 \x01(\rR\x06bucket\"\\\n" +
+	"\x06bucket\x18\x02 \x01(\rR\x06bucket\x12\x18\n" +
+	"\abuckets\x18\x03 \x03(\rR\abuckets\"v\n" +
 	"\x16BucketVersionsResponse\x12\x12\n" +
 	"\x04keys\x18\x01 \x03(\tR\x04keys\x12.\n" +
-	"\bversions\x18\x02 \x03(\v2\x12.edge.v1.KVVersionR\bversions\"2\n" +
+	"\bversions\x18\x02 \x03(\v2\x12.edge.v1.KVVersionR\bversions\x12\x18\n" +
+	"\acovered\x18\x03 \x01(\rR\acovered\"2\n" +
 	"\fFetchRequest\x12\x0e\n" +
 	"\x02ns\x18\x01 \x01(\tR\x02ns\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\tR\x04keys\"U\n" +

@@ -2,7 +2,7 @@
 // on the same gRPC server as Node. The node that accepts a write pushes it to
 // every peer over a long-lived Push stream; anti-entropy repairs whatever push
 // missed by comparing bucket digests per namespace (Namespaces, Digest), then
-// the versions of one differing bucket (BucketVersions), and fetching only the
+// the versions of the differing buckets, many per call (BucketVersions), and fetching only the
 // entries whose remote version is newer (Fetch). Peers apply entries by
 // last-writer-wins on (hlc, node), so every order of delivery converges.
 //
@@ -50,7 +50,7 @@ type KVClient interface {
 	// Digest returns one hash per bucket of a namespace's keys (tombstones
 	// included); equal buckets hold equal entries.
 	Digest(ctx context.Context, in *DigestRequest, opts ...grpc.CallOption) (*DigestResponse, error)
-	// BucketVersions lists the keys of one bucket with their versions.
+	// BucketVersions lists the keys of some buckets with their versions.
 	BucketVersions(ctx context.Context, in *BucketVersionsRequest, opts ...grpc.CallOption) (*BucketVersionsResponse, error)
 	// Fetch returns the stored entries (tombstones included) of the given keys.
 	// A large answer covers only a prefix of the keys: see FetchResponse.covered.
@@ -132,7 +132,7 @@ type KVServer interface {
 	// Digest returns one hash per bucket of a namespace's keys (tombstones
 	// included); equal buckets hold equal entries.
 	Digest(context.Context, *DigestRequest) (*DigestResponse, error)
-	// BucketVersions lists the keys of one bucket with their versions.
+	// BucketVersions lists the keys of some buckets with their versions.
 	BucketVersions(context.Context, *BucketVersionsRequest) (*BucketVersionsResponse, error)
 	// Fetch returns the stored entries (tombstones included) of the given keys.
 	// A large answer covers only a prefix of the keys: see FetchResponse.covered.

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -182,24 +183,42 @@ func TestPartitionedRegionConvergesToLastWriterWins(t *testing.T) {
 	t.Logf("%d live keys, %d tombstones", live, len(want)-live)
 }
 
+// missedWrites is how many keys TestRestartedNodeThatMissedWritesCatchesUp
+// writes while a node is down: 500, or EDGE_KV_MISSED to measure a larger
+// catch-up.
+func missedWrites() int {
+	if n, err := strconv.Atoi(os.Getenv("EDGE_KV_MISSED")); err == nil && n > 0 {
+		return n
+	}
+	return 500
+}
+
 func TestRestartedNodeThatMissedWritesCatchesUp(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3})
 	ns := newNamespace(t, c, "missed")
 	c.Kill(2)
 	svc := c.Member(0).Node().KV()
-	for i := range 500 {
-		key := fmt.Sprintf("key-%04d", i)
-		if _, err := svc.Put(ctxFor(t, 5*time.Second), ns, key, []byte(key), nil, 0); err != nil {
-			t.Fatal(err)
-		}
-		if i%5 == 0 {
-			if err := svc.Delete(ctxFor(t, 5*time.Second), ns, key); err != nil {
-				t.Fatal(err)
+	missed := missedWrites()
+	const chunk = 1000
+	for lo := 0; lo < missed; lo += chunk {
+		var items []kv.Entry
+		var deletes []string
+		for i := lo; i < min(lo+chunk, missed); i++ {
+			key := fmt.Sprintf("key-%07d", i)
+			items = append(items, kv.Entry{Key: key, Value: []byte(key)})
+			if i%5 == 0 {
+				deletes = append(deletes, key)
 			}
 		}
+		if err := svc.PutMany(ctxFor(t, 30*time.Second), ns, items); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.DeleteMany(ctxFor(t, 30*time.Second), ns, deletes); err != nil {
+			t.Fatal(err)
+		}
 	}
-	c.WaitFor("node-2 has everything", 10*time.Second, func() bool {
-		return len(rawDump(t, c.Member(1).Node().KVStore(), ns)) == 500
+	c.WaitFor("node-2 has everything", 10*time.Second+time.Duration(missed)*time.Millisecond, func() bool {
+		return len(rawDump(t, c.Member(1).Node().KVStore(), ns)) == missed
 	})
 	want := rawDump(t, c.Member(0).Node().KVStore(), ns)
 	restarted := time.Now()
@@ -207,5 +226,6 @@ func TestRestartedNodeThatMissedWritesCatchesUp(t *testing.T) {
 	c.WaitFor("restarted node equals the others", 60*time.Second, func() bool {
 		return reflect.DeepEqual(rawDump(t, c.Member(2).Node().KVStore(), ns), want)
 	})
-	t.Logf("measured: node that missed 600 writes caught up %v after restart", time.Since(restarted).Round(time.Millisecond))
+	t.Logf("measured: node that missed %d writes (%d keys, a fifth deleted again) caught up %v after restart",
+		missed+(missed+4)/5, missed, time.Since(restarted).Round(time.Millisecond))
 }

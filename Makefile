@@ -7,7 +7,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X $(MODULE)/pkg/version.Version=$(VERSION)
 PROTOS    := proto/edge/v1/node.proto proto/edge/v1/kv.proto
 
-.PHONY: all build test vet fmt-check proto proto-tools bench-kv run
+.PHONY: all build test vet fmt-check proto proto-tools bench-kv bench-wrk run
 
 all: build
 
@@ -46,6 +46,11 @@ bench-kv: build
 	@eval "$$(bash scripts/bench-peers.sh start)"; \
 	bin/edgectl bench kv --redis "$$REDIS" --etcd "$$ETCD" $(BENCH_FLAGS); rc=$$?; \
 	bash scripts/bench-peers.sh stop; exit $$rc
+
+## bench-wrk: the same GET/PUT workload driven by wrk (installed from Debian when missing), to cross-check
+## edgectl's load generator against the one of the project's baselines; EDGE_ENDPOINT/EDGE_TOKEN select the node
+bench-wrk: build
+	bash scripts/bench-wrk.sh
 
 ## run: the README's first command, a single-node cluster with every service
 run:

@@ -47,8 +47,8 @@ ctl kv bulk put "$NS" "$bulk" >/dev/null
 
 export ACCOUNT NS KEYS VALUE_SIZE TOKEN="$EDGE_TOKEN"
 echo "wrk -t2 -c$CONNS -d$DURATION against $ENDPOINT: $KEYS keys of $VALUE_SIZE bytes"
-for op in get put; do
-	echo "== ${op^^}"
-	wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "$HERE/wrk/kv-$op.lua" "$ENDPOINT" |
+for op in GET PUT; do
+	echo "== $op"
+	OP=$op wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "$HERE/wrk/kv.lua" "$ENDPOINT" |
 		grep -E 'Requests/sec|Latency  |50%|99%|errors|Non-2xx'
 done

@@ -45,6 +45,7 @@ awk -v n="$KEYS" -v v="$value" 'BEGIN {
 }' >"$bulk"
 ctl kv bulk put "$NS" "$bulk" >/dev/null
 
+[ -f "$HERE/wrk/kv.lua" ] || { echo "bench-wrk: $HERE/wrk/kv.lua missing" >&2; exit 1; }
 export ACCOUNT NS KEYS VALUE_SIZE TOKEN="$EDGE_TOKEN"
 echo "wrk -t2 -c$CONNS -d$DURATION against $ENDPOINT: $KEYS keys of $VALUE_SIZE bytes"
 for op in GET PUT; do

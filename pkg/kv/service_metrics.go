@@ -45,6 +45,13 @@ func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
 	if err := reg.Register(m.ops); err != nil {
 		return nil, fmt.Errorf("register edge_kv_ops_total: %w", err)
 	}
+	// Every series exists from the start at zero, so that rate() and the
+	// error-ratio alerts see a series before the first failure.
+	for _, op := range []string{opPut, opDelete, opGet, opList, opPutMany, opDeleteMany, opGetMany, opApplyRemote} {
+		for _, r := range []string{resultOK, resultNotFound, resultInvalid, resultCanceled, resultError} {
+			m.ops.WithLabelValues(op, r)
+		}
+	}
 	return m, nil
 }
 

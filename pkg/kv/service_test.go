@@ -349,3 +349,23 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestOpsSeriesExistBeforeUse: every op/result series of edge_kv_ops_total
+// is exported at zero before the first operation.
+func TestOpsSeriesExistBeforeUse(t *testing.T) {
+	e := newSvcEnv(t)
+	fams, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != "edge_kv_ops_total" {
+			continue
+		}
+		if n := len(f.GetMetric()); n != 8*5 {
+			t.Fatalf("edge_kv_ops_total has %d series before use, want 40", n)
+		}
+		return
+	}
+	t.Fatal("edge_kv_ops_total not exported before use")
+}

@@ -55,5 +55,7 @@ func newKVMetrics(reg prometheus.Registerer) (*kvMetrics, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("register kv replication metrics: %w", err)
 	}
+	m.rounds.WithLabelValues("ok")
+	m.rounds.WithLabelValues("error")
 	return m, nil
 }

@@ -122,6 +122,10 @@ func (r *KVReplicator) refreshPeers(ctx context.Context) {
 		s := &kvSender{r: r, peer: p, q: newKVQueue(r.cfg.QueueMax), cancel: cancel, done: make(chan struct{})}
 		r.senders[id] = s
 		r.metrics.pending.WithLabelValues(id).Set(0)
+		// The peer's other series exist from the start, at zero.
+		r.metrics.dropped.WithLabelValues(id)
+		r.metrics.reconnects.WithLabelValues(id)
+		r.metrics.lag.WithLabelValues(id, p.Region)
 		go s.run(sctx)
 		r.log.Info("kv push to peer started", "peer", id, "addr", p.GRPCAddr)
 	}

@@ -425,3 +425,30 @@ func TestKVBucketVersionsRequests(t *testing.T) {
 		t.Fatalf("oversize list: %v", err)
 	}
 }
+
+// TestKVMetricsExistBeforeFirstSample: with a live peer and nothing
+// written or synced yet, every replication metric already has its series.
+func TestKVMetricsExistBeforeFirstSample(t *testing.T) {
+	peers := &testPeers{peers: map[string]Peer{}}
+	pool := newTestPool(t)
+	a := newTestNode(t, "a", peers, pool, nil)
+	newTestNode(t, "b", peers, pool, nil)
+	waitSender(t, a, "b")
+	mfs, err := a.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := map[string]int{}
+	for _, mf := range mfs {
+		series[mf.GetName()] = len(mf.GetMetric())
+	}
+	for name, want := range map[string]int{
+		"edge_kv_replication_lag_seconds": 1, "edge_kv_replication_pending": 1,
+		"edge_kv_replication_dropped_total": 1, "edge_kv_replication_stream_errors_total": 1,
+		"edge_kv_antientropy_rounds_total": 2, "edge_kv_antientropy_repaired_keys_total": 1,
+	} {
+		if series[name] != want {
+			t.Errorf("%s: %d series before any sample, want %d", name, series[name], want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -238,21 +237,29 @@ func multipartError(err error) error {
 var errOverLimit = errors.New("over limit")
 
 // readLimited reads all of rd, failing with errOverLimit past limit bytes.
-// sizeHint (a Content-Length, or -1) sizes the buffer once.
+// sizeHint (a Content-Length, or -1) sizes the buffer once: one byte more
+// than the body, so that reading the end allocates nothing further.
 func readLimited(rd io.Reader, sizeHint int64, limit int) ([]byte, error) {
-	var buf bytes.Buffer
+	lr := io.LimitReader(rd, int64(limit)+1)
+	buf := []byte{}
 	if sizeHint > 0 && sizeHint <= int64(limit) {
-		buf.Grow(int(sizeHint))
+		buf = make([]byte, 0, sizeHint+1)
 	}
-	n, err := buf.ReadFrom(io.LimitReader(rd, int64(limit)+1))
-	if err != nil {
-		return nil, err
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if n > int64(limit) {
+	if len(buf) > limit {
 		return nil, errOverLimit
 	}
-	if n == 0 {
-		return []byte{}, nil
-	}
-	return buf.Bytes(), nil
+	return buf, nil
 }

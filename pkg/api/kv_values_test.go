@@ -2,13 +2,16 @@ package api
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/kv"
@@ -205,5 +208,41 @@ func TestParseExpirationParams(t *testing.T) {
 		if (err == nil) != c.ok || got != c.want {
 			t.Errorf("(%q,%q) = %d, %v", c.exp, c.ttl, got, err)
 		}
+	}
+}
+
+// TestReadLimited: the body comes back whole whatever the size hint says,
+// the limit passes and one byte past it fails, and reader errors surface.
+func TestReadLimited(t *testing.T) {
+	body := strings.Repeat("x", 1000)
+	for _, tc := range []struct {
+		name  string
+		body  string
+		hint  int64
+		limit int
+		err   error
+	}{
+		{"exact hint", body, 1000, 2000, nil},
+		{"no hint", body, -1, 2000, nil},
+		{"hint too small", body, 10, 2000, nil},
+		{"hint too large", body, 1500, 2000, nil},
+		{"empty", "", 0, 10, nil},
+		{"at the limit", body, 1000, 1000, nil},
+		{"one past the limit", body + "y", 1001, 1000, errOverLimit},
+		{"past the limit, no hint", body + "y", -1, 1000, errOverLimit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readLimited(strings.NewReader(tc.body), tc.hint, tc.limit)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			if tc.err == nil && (string(got) != tc.body || got == nil) {
+				t.Fatalf("read %d bytes (nil %v), want %d", len(got), got == nil, len(tc.body))
+			}
+		})
+	}
+	boom := errors.New("boom")
+	if _, err := readLimited(io.MultiReader(strings.NewReader("ab"), iotest.ErrReader(boom)), 5, 10); !errors.Is(err, boom) {
+		t.Fatalf("reader error: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -159,7 +160,8 @@ func runBenchKV(ctx context.Context, a *app, cfg benchConfig) (benchReport, erro
 	}
 	rep := benchReport{Endpoint: eps[0], Concurrency: cfg.concurrency, Keys: cfg.keys, ValueBytes: cfg.valueSize,
 		PhaseSecs: cfg.duration.Seconds()}
-	edge, err := benchTargetRun(ctx, &edgeTarget{label: "edgeplane", endpoint: eps[0], token: a.token, account: acc, ns: ns.ID, timeout: a.timeout}, cfg)
+	edge, err := benchTargetRun(ctx, &edgeTarget{label: "edgeplane", endpoint: eps[0], token: a.token, account: acc, ns: ns.ID, timeout: a.timeout,
+		scrape: &http.Client{Timeout: a.timeout}}, cfg)
 	if err != nil {
 		return benchReport{}, err
 	}

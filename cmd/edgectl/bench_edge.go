@@ -87,8 +87,5 @@ func (c *edgeConn) close() error { return c.hc.close() }
 
 // cost reads the node's CPU and allocation counters.
 func (t *edgeTarget) cost(ctx context.Context) (serverCost, error) {
-	if t.scrape == nil {
-		t.scrape = &http.Client{Timeout: t.timeout}
-	}
 	return scrapeCost(ctx, t.scrape, t.endpoint)
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/edgeplane/edgeplane/pkg/wire"
@@ -32,17 +31,14 @@ func WriteResult(w http.ResponseWriter, status int, result any, info *wire.Resul
 var jsonContentType = []string{"application/json"}
 
 // emptyResultBody is what WriteResult writes for an empty object result.
-const emptyResultBody = `{"success":true,"errors":[],"messages":[],"result":{}}` + "\n"
+// Like jsonContentType it is shared by every response; nothing may modify it.
+var emptyResultBody = []byte(`{"success":true,"errors":[],"messages":[],"result":{}}` + "\n")
 
 // WriteEmptyResult answers 200 with a successful envelope whose result is
 // an empty object, as Cloudflare does for writes: WriteResult(w, 200,
 // struct{}{}, nil) without encoding the same bytes on every request.
 func WriteEmptyResult(w http.ResponseWriter) {
-	h := w.Header()
-	h["Content-Type"] = jsonContentType
-	h.Del("Content-Length")
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, emptyResultBody)
+	writeJSONBody(w, http.StatusOK, emptyResultBody)
 }
 
 // WriteError answers with a failed v4 envelope holding one error.
@@ -92,11 +88,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		body = []byte(`{"success":false,"errors":[{"code":1000,"message":"internal error: response not encodable"}],"messages":[],"result":null}`)
 	}
+	writeJSONBody(w, status, append(body, '\n'))
+}
+
+// writeJSONBody answers with status and body, an encoded JSON document
+// ending in a newline.
+func writeJSONBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h.Del("Content-Length")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(body)
 }
 
 // permanent reports whether a status is a client error that retrying will

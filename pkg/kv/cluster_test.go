@@ -32,10 +32,11 @@ func rawDump(t *testing.T, s *kv.Store, ns string) map[string]kv.Entry {
 		t.Fatal(err)
 	}
 	for b := range d {
-		vs, err := s.BucketVersions(ns, b)
+		one, err := s.BucketsVersions(ns, []int{b})
 		if err != nil {
 			t.Fatal(err)
 		}
+		vs := one[b]
 		keys := make([]string, 0, len(vs))
 		for k := range vs {
 			keys = append(keys, k)

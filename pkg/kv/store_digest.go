@@ -95,20 +95,10 @@ func (s *Store) Digest(ns string) ([]uint64, error) {
 	return out, nil
 }
 
-// BucketVersions returns the version of every stored entry of ns
-// (tombstones and expired ones included) whose key falls in bucket. It
-// scans the namespace once; use BucketsVersions to fetch many buckets in
-// that one scan.
-func (s *Store) BucketVersions(ns string, bucket int) (map[string]Version, error) {
-	all, err := s.BucketsVersions(ns, []int{bucket})
-	if err != nil {
-		return nil, err
-	}
-	return all[bucket], nil
-}
-
-// BucketsVersions is BucketVersions for several buckets in one scan of
-// ns: the result has a (possibly empty) map for each requested bucket.
+// BucketsVersions returns, for each requested bucket, the version of every
+// stored entry of ns (tombstones and expired ones included) whose key falls
+// in it: one scan of ns, however many buckets. The result has a (possibly
+// empty) map for each requested bucket.
 func (s *Store) BucketsVersions(ns string, buckets []int) (map[int]map[string]Version, error) {
 	out := make(map[int]map[string]Version, len(buckets))
 	for _, b := range buckets {

@@ -111,8 +111,6 @@ func New(cfg Config) (_ *Node, err error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(n.log.With("component", "http").Handler(), slog.LevelWarn),
 	}
-	n.serveHTTP()
-
 	if err = n.startCluster(); err != nil {
 		return nil, err
 	}
@@ -122,6 +120,10 @@ func New(cfg Config) (_ *Node, err error) {
 	if err = n.startGRPC(); err != nil {
 		return nil, err
 	}
+	// The API answers only once every part it reads exists: /readyz and the
+	// status views read the Raft node and the cluster. Until then clients
+	// wait in the listener's backlog.
+	n.serveHTTP()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/node"
+	"github.com/edgeplane/edgeplane/pkg/services"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -163,7 +164,8 @@ func (o *options) nodeConfig() (node.Config, error) {
 		HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, RaftAddr: o.raftAddr, GossipAddr: o.gossipAddr,
 		AdvertiseAddr: o.advertiseAddr, Voters: o.voters, AdminToken: o.adminToken,
 		AccountID: o.accountID, RegionLatency: o.regionLatency, AccessLog: o.accessLog,
-		Timing: node.Timing{DeadServerGrace: o.deadServerGrace},
+		Timing:   node.Timing{DeadServerGrace: o.deadServerGrace},
+		Services: services.Builtin(services.Options{}),
 	}
 	for _, j := range strings.Split(o.join, ",") {
 		if j = strings.TrimSpace(j); j != "" {

@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeplane/edgeplane/pkg/kv"
 	"github.com/edgeplane/edgeplane/pkg/netfault"
 	"github.com/edgeplane/edgeplane/pkg/node"
+	"github.com/edgeplane/edgeplane/pkg/service"
+	"github.com/edgeplane/edgeplane/pkg/services"
 )
 
 // Options shape a test cluster; zero values take small, fast defaults.
@@ -29,24 +32,32 @@ type Options struct {
 	LogLevel string
 	// NoWait returns before the cluster is ready.
 	NoWait bool
+	// Services are the nodes' services (default: the built-in ones with
+	// fast background timers, FastServices).
+	Services []service.Factory
+}
+
+// FastServices are the built-in services with background timers short
+// enough for tests (KV anti-entropy every 500 ms).
+func FastServices() []service.Factory {
+	return services.Builtin(services.Options{KV: kv.Options{AntiEntropyEvery: 500 * time.Millisecond}})
 }
 
 // FastTiming are timers short enough for tests yet stable on a loaded
 // 2-core machine: failures are detected in about a second or two.
 func FastTiming() node.Timing {
 	return node.Timing{
-		ProbeInterval:       200 * time.Millisecond,
-		ProbeTimeout:        100 * time.Millisecond,
-		GossipInterval:      50 * time.Millisecond,
-		PushPullInterval:    2 * time.Second,
-		ReconnectInterval:   time.Second,
-		HeartbeatTimeout:    500 * time.Millisecond,
-		ElectionTimeout:     500 * time.Millisecond,
-		LeaderLeaseTimeout:  250 * time.Millisecond,
-		ReconcileInterval:   200 * time.Millisecond,
-		DeadServerGrace:     30 * time.Second,
-		VoterReplaceAfter:   3 * time.Second,
-		AntiEntropyInterval: 500 * time.Millisecond,
+		ProbeInterval:      200 * time.Millisecond,
+		ProbeTimeout:       100 * time.Millisecond,
+		GossipInterval:     50 * time.Millisecond,
+		PushPullInterval:   2 * time.Second,
+		ReconnectInterval:  time.Second,
+		HeartbeatTimeout:   500 * time.Millisecond,
+		ElectionTimeout:    500 * time.Millisecond,
+		LeaderLeaseTimeout: 250 * time.Millisecond,
+		ReconcileInterval:  200 * time.Millisecond,
+		DeadServerGrace:    30 * time.Second,
+		VoterReplaceAfter:  3 * time.Second,
 	}
 }
 
@@ -159,6 +170,13 @@ func (c *Cluster) timing() node.Timing {
 	return FastTiming()
 }
 
+func (c *Cluster) services() []service.Factory {
+	if c.opts.Services != nil {
+		return c.opts.Services
+	}
+	return FastServices()
+}
+
 func (c *Cluster) startMember(m *Member) {
 	c.t.Helper()
 	n, err := node.New(node.Config{
@@ -166,6 +184,7 @@ func (c *Cluster) startMember(m *Member) {
 		HTTPAddr: m.addrs.http, GRPCAddr: m.addrs.grpc, RaftAddr: m.addrs.raft, GossipAddr: m.addrs.gossip,
 		Join: m.join, Voters: c.opts.Voters, AdminToken: c.token,
 		Rules: c.faults, Timing: c.timing(), Version: "test", Logger: c.log.With("test_node", m.ID),
+		Services: c.services(),
 	})
 	if err != nil {
 		c.t.Fatalf("testcluster: start %s: %v", m.ID, err)

@@ -1,33 +1,73 @@
 package api
 
-// Error codes in the errors array of an envelope. Where Cloudflare has a
-// well-known code for the situation it is reused; the rest are Edgeplane's
-// choices in the same style. Services may define their own.
+// The one table of error codes in the errors array of an envelope, for every
+// route of every service and for the forwarding layer: each code means one
+// thing. Where Cloudflare has a well-known code for the situation it is
+// reused (noted with "Cloudflare's"); the rest are Edgeplane's, in ranges
+// that do not collide with Cloudflare's: 1000-1099 generic, 1100-1199 the
+// cluster and forwarding between nodes. A new service adds its codes here.
 const (
-	// CodeInternal is an unexpected server-side failure.
+	// CodeInternal is an unexpected server-side failure (500).
 	CodeInternal = 1000
 	// CodeBadRequest is a request that is invalid as sent (bad parameter,
 	// bad value).
 	CodeBadRequest = 1001
 	// CodeUnavailable means the cluster cannot serve the request right now
-	// (no Raft leader, shutting down); the client may retry.
+	// (no Raft leader, shutting down); the client may retry (503).
 	CodeUnavailable = 1002
-	// CodeConflict is a request that conflicts with existing state.
+	// CodeConflict is a request that conflicts with existing state (409).
 	CodeConflict = 1003
-	// CodeNotFound is a generic "no such object".
+	// CodeNotFound is a generic "no such object" (404).
 	CodeNotFound = 1004
+	// CodeBodyTooLarge is a request body over the route's limit (413).
+	CodeBodyTooLarge = 1005
+	// CodeNameExists is a create or rename of a catalog resource to a name
+	// the account already uses for that kind (except KV, see below).
+	CodeNameExists = 1006
+
+	// CodeNodeUnreachable: the node that should serve the request could not
+	// be reached or gave no valid answer (502).
+	CodeNodeUnreachable = 1100
+	// CodeNodeTimeout: the serving node did not answer within the deadline (504).
+	CodeNodeTimeout = 1101
+	// CodeForwardLoop: the request was already forwarded once (508).
+	CodeForwardLoop = 1102
+
 	// CodeMalformedJSON is a request body that is not the JSON expected
 	// (Cloudflare's 6007).
 	CodeMalformedJSON = 6007
 	// CodeNoRoute is an unknown route (Cloudflare's 7000).
 	CodeNoRoute = 7000
-	// CodeMethodNotAllowed is a known path with the wrong method (7001).
+	// CodeMethodNotAllowed is a known path with the wrong method
+	// (Cloudflare's 7001).
 	CodeMethodNotAllowed = 7001
 	// CodeInvalidIdentifier is an object identifier in the path that names
 	// nothing (Cloudflare's 7003, "Could not route to ...").
 	CodeInvalidIdentifier = 7003
-	// CodeAuthentication is a missing or invalid API token (10000).
+	// CodeAuthentication is a missing or invalid API token (Cloudflare's 10000).
 	CodeAuthentication = 10000
-	// CodeBodyTooLarge is a request body over the route's limit.
-	CodeBodyTooLarge = 10014
+
+	// Workers KV. 10009 and 10013 are Cloudflare's; the limit codes are
+	// Edgeplane's choices inside the range wrangler treats as KV limit
+	// errors, since Cloudflare's exact ones are not documented.
+
+	// CodeKVKeyNotFound is a key that is missing, deleted or expired (404).
+	CodeKVKeyNotFound = 10009
+	// CodeKVNamespaceNotFound is a namespace id the account does not own (404).
+	CodeKVNamespaceNotFound = 10013
+	// CodeKVNamespaceTitleExists is a create or rename to a title the
+	// account already uses (400, as on Cloudflare).
+	CodeKVNamespaceTitleExists = 10014
+	// CodeKVInvalidKey is a key outside 1..512 bytes, "." or "..".
+	CodeKVInvalidKey = 10019
+	// CodeKVInvalidMetadata is metadata that is not JSON or over 1024 bytes.
+	CodeKVInvalidMetadata = 10022
+	// CodeKVInvalidExpiration is an expiration under 60 s ahead, or not a number.
+	CodeKVInvalidExpiration = 10023
+	// CodeKVValueTooLarge is a value over 25 MiB (413).
+	CodeKVValueTooLarge = 10024
+	// CodeKVTooManyKeys is a bulk request over its size limit.
+	CodeKVTooManyKeys = 10030
+	// CodeKVInvalidListArgument is a bad list limit or cursor.
+	CodeKVInvalidListArgument = 10031
 )

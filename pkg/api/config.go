@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // DefaultMaxBodyBytes bounds request bodies of the API's own endpoints and of
@@ -30,6 +31,10 @@ type Config struct {
 	// each costs more than the request, and the edge_http_* metrics already
 	// count them.
 	AccessLog bool
+	// Leader wraps the handler of a route that writes the catalog, so that
+	// it is served on the Raft leader (the node passes its router's
+	// leader placement). Nil serves such routes where they arrive.
+	Leader func(service string, h http.Handler) http.Handler
 }
 
 // withDefaults returns c with zero values replaced by their defaults.
@@ -39,6 +44,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Leader == nil {
+		c.Leader = func(_ string, h http.Handler) http.Handler { return h }
 	}
 	return c
 }

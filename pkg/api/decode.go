@@ -16,7 +16,7 @@ import (
 // WriteFailure.
 func DecodeJSON(r *http.Request, v any) error {
 	if r.Body == nil || r.Body == http.NoBody {
-		return badRequest(CodeMalformedJSON, "request body is empty; expected JSON")
+		return BadRequest(CodeMalformedJSON, "request body is empty; expected JSON")
 	}
 	body := r.Body
 	limit := DefaultMaxBodyBytes
@@ -34,7 +34,7 @@ func DecodeJSON(r *http.Request, v any) error {
 		if err != nil {
 			return decodeError(err, limit)
 		}
-		return badRequest(CodeMalformedJSON, "request body must hold a single JSON value")
+		return BadRequest(CodeMalformedJSON, "request body must hold a single JSON value")
 	}
 	return nil
 }

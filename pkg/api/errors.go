@@ -51,8 +51,8 @@ func (e *HTTPError) Error() string {
 // Unwrap returns the cause.
 func (e *HTTPError) Unwrap() error { return e.Err }
 
-// badRequest returns a 400 HTTPError with code and message.
-func badRequest(code int, format string, args ...any) *HTTPError {
+// BadRequest returns a 400 HTTPError with code and a formatted message.
+func BadRequest(code int, format string, args ...any) *HTTPError {
 	return &HTTPError{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...), Err: ErrBadRequest}
 }
 

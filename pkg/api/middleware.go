@@ -23,6 +23,9 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		st := &reqState{id: requestID(r), service: unmatchedService, operation: unmatchedOperation}
 		w.Header().Set(HeaderRequestID, st.id)
 		w.Header().Set(HeaderNode, s.cfg.NodeID)
+		if ForwardedFrom(r.Context()) == "" {
+			r.Header.Del(HeaderForwardedFrom) // only peers may say so, through gRPC
+		}
 		rw := &recorder{ResponseWriter: w}
 		r = r.WithContext(withState(r.Context(), st))
 

@@ -41,7 +41,7 @@ func intParam(raw, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < lo || n > hi {
-		return 0, badRequest(CodeBadRequest, "%s must be an integer from %d to %d", name, lo, hi)
+		return 0, BadRequest(CodeBadRequest, "%s must be an integer from %d to %d", name, lo, hi)
 	}
 	return n, nil
 }

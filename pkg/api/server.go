@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/edgeplane/edgeplane/pkg/wire"
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +67,8 @@ type Server struct {
 	mux       *http.ServeMux // the routes and a catch-all that answers 404/405 envelopes
 	routes    *http.ServeMux // the routes alone: asked what a request would match
 	handler   http.Handler
+	mu        sync.Mutex                // serialises writers of rawTails
+	rawTails  atomic.Pointer[[]rawTail] // copy-on-write, read without mu
 }
 
 // New builds the API with its own endpoints registered. Metrics go on reg;
@@ -127,11 +132,41 @@ func (s *Server) Mount(pattern, service string, maxBody int64, h http.Handler) {
 		maxBody = s.cfg.MaxBodyBytes
 	}
 	s.register(pattern, s.route(pattern, service, true, maxBody, h))
+	s.noteRawTail(pattern)
+}
+
+// noteRawTail records a pattern ending in a "{name...}" wildcard.
+func (s *Server) noteRawTail(pattern string) {
+	_, p, _ := strings.Cut(pattern, " ")
+	seg := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	if last := seg[len(seg)-1]; !strings.HasPrefix(last, "{") || !strings.HasSuffix(last, "...}") {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prefix := seg[:len(seg)-1]
+	var cur []rawTail
+	if p := s.rawTails.Load(); p != nil {
+		cur = *p
+	}
+	for _, t := range cur {
+		if slices.Equal(t.prefix, prefix) {
+			return
+		}
+	}
+	next := append(slices.Clone(cur), rawTail{prefix: prefix})
+	s.rawTails.Store(&next)
 }
 
 // handle registers one of the API's own routes.
 func (s *Server) handle(pattern, service string, auth bool, h http.HandlerFunc) {
 	s.register(pattern, s.route(pattern, service, auth, s.cfg.MaxBodyBytes, h))
+}
+
+// handleWrite registers one of the API's own authenticated routes that
+// write the catalog: served on the Raft leader.
+func (s *Server) handleWrite(pattern, service string, h http.HandlerFunc) {
+	s.register(pattern, s.route(pattern, service, true, s.cfg.MaxBodyBytes, s.cfg.Leader(service, h)))
 }
 
 // register adds a route to both muxes.
@@ -142,11 +177,11 @@ func (s *Server) register(pattern string, h http.Handler) {
 
 // dispatch routes r, answering unmatched requests with envelopes instead of
 // ServeMux's plain-text 404 and 405. A path ServeMux would clean and
-// redirect is a KV key holding "//", "." or ".." segments, or else matches
-// nothing. Otherwise one match in s.mux finds the route or the catch-all.
+// redirect is the opaque tail of a "{name...}" route (a KV key holding "//",
+// "." or ".." segments), or else matches nothing. Otherwise one match in s.mux finds the route or the catch-all.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	if path.Clean(r.URL.Path) != r.URL.Path {
-		if !s.dispatchRawKV(w, r) {
+		if !s.dispatchRawTail(w, r) {
 			s.unmatched(w, r)
 		}
 		return
@@ -179,33 +214,59 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	WriteError(w, http.StatusNotFound, CodeNoRoute, "No route for that URI")
 }
 
-// dispatchRawKV serves KV value and metadata requests whose key holds an
-// empty, "." or ".." segment written with literal slashes ("a//b",
-// "a/../b"). ServeMux would clean such a path and redirect to another key;
-// a KV key is opaque bytes, so the route is found with a placeholder key
-// and the handler (which reads the key from the escaped path) serves the
-// original request.
-func (s *Server) dispatchRawKV(w http.ResponseWriter, r *http.Request) bool {
-	seg := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/", kvKeySegments+1)
-	if len(seg) <= kvKeySegments || seg[0] != "client" || seg[1] != "v4" || seg[2] != "accounts" ||
-		seg[4] != "storage" || seg[5] != "kv" || seg[6] != "namespaces" || (seg[8] != "values" && seg[8] != "metadata") {
+// rawTail is a mounted route whose pattern ends in a "{name...}" wildcard:
+// its tail is opaque (a KV key), so a path holding "//", "." or ".." in the
+// tail is served as written rather than cleaned and redirected.
+type rawTail struct {
+	prefix []string // the pattern's path segments before the wildcard
+}
+
+// matchRawTail reports whether the escaped path p (without its leading
+// "/") starts with the segments of t and has a tail after them.
+func (t rawTail) match(seg []string) bool {
+	if len(seg) <= len(t.prefix) {
 		return false
 	}
-	probe := r.Clone(r.Context())
-	probe.URL = &url.URL{Path: "/" + strings.Join(seg[:kvKeySegments], "/") + "/k"}
-	h, pattern := s.routes.Handler(probe)
-	if pattern == "" {
-		return false
-	}
-	r.Pattern = pattern
-	for name, v := range map[string]string{"account_id": seg[3], "namespace_id": seg[7]} {
-		if u, err := url.PathUnescape(v); err == nil {
-			r.SetPathValue(name, u)
+	for i, want := range t.prefix {
+		if !strings.HasPrefix(want, "{") && seg[i] != want {
+			return false
 		}
 	}
-	if key, err := url.PathUnescape(seg[kvKeySegments]); err == nil {
-		r.SetPathValue("key", key)
-	}
-	h.ServeHTTP(w, r)
 	return true
+}
+
+// dispatchRawTail serves a request whose path holds an empty, "." or ".."
+// segment written with literal slashes ("a//b", "a/../b") inside the tail
+// of a route mounted with a final "{name...}" wildcard. ServeMux would clean
+// such a path and redirect to another resource; the route is found with a
+// placeholder tail instead, and the handler (which reads the tail from the
+// escaped path) serves the original request.
+func (s *Server) dispatchRawTail(w http.ResponseWriter, r *http.Request) bool {
+	tails := s.rawTails.Load()
+	if tails == nil {
+		return false
+	}
+	for _, t := range *tails {
+		seg := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/", len(t.prefix)+1)
+		if !t.match(seg) {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.URL = &url.URL{Path: "/" + strings.Join(seg[:len(t.prefix)], "/") + "/k"}
+		h, pattern := s.routes.Handler(probe)
+		if pattern == "" {
+			continue
+		}
+		r.Pattern = pattern
+		for i, want := range t.prefix {
+			if name, ok := strings.CutPrefix(want, "{"); ok {
+				if u, err := url.PathUnescape(seg[i]); err == nil {
+					r.SetPathValue(strings.TrimSuffix(name, "}"), u)
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+		return true
+	}
+	return false
 }

@@ -52,3 +52,26 @@ func PrincipalFrom(ctx context.Context) string {
 	}
 	return ""
 }
+
+// HeaderForwardedFrom names the node that forwarded a request over the
+// internal gRPC. Only that path may set it: the middleware strips it from
+// every request that did not come through it, so a client cannot pose as a
+// peer.
+const HeaderForwardedFrom = "X-Edge-Forwarded-From"
+
+// forwardedKey is the context key of the forwarding node's id.
+type forwardedKey struct{}
+
+// WithForwardedFrom marks ctx as the context of a request that node origin
+// forwarded. Only the internal gRPC server (pkg/router) calls it: a request
+// so marked is served where it lands and never forwarded again.
+func WithForwardedFrom(ctx context.Context, origin string) context.Context {
+	return context.WithValue(ctx, forwardedKey{}, origin)
+}
+
+// ForwardedFrom returns the node that forwarded the request of ctx, or ""
+// for a request received from a client.
+func ForwardedFrom(ctx context.Context) string {
+	s, _ := ctx.Value(forwardedKey{}).(string)
+	return s
+}

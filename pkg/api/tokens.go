@@ -34,9 +34,9 @@ type deletedToken struct {
 // registerTokens adds token management.
 func (s *Server) registerTokens() {
 	s.handle("GET /client/v4/user/tokens", serviceIdentity, true, s.listTokens)
-	s.handle("POST /client/v4/user/tokens", serviceIdentity, true, s.createToken)
+	s.handleWrite("POST /client/v4/user/tokens", serviceIdentity, s.createToken)
 	s.handle("GET /client/v4/user/tokens/{token_id}", serviceIdentity, true, s.getToken)
-	s.handle("DELETE /client/v4/user/tokens/{token_id}", serviceIdentity, true, s.revokeToken)
+	s.handleWrite("DELETE /client/v4/user/tokens/{token_id}", serviceIdentity, s.revokeToken)
 }
 
 // tokens returns the catalog's tokens in a stable order, values stripped.
@@ -81,7 +81,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSpace(req.Name)
 	if name == "" || utf8.RuneCountInString(name) > maxTokenNameLen || !utf8.ValidString(name) {
-		WriteFailure(w, r, badRequest(CodeBadRequest, "name is required, at most %d characters", maxTokenNameLen))
+		WriteFailure(w, r, BadRequest(CodeBadRequest, "name is required, at most %d characters", maxTokenNameLen))
 		return
 	}
 	tok, err := s.identity.CreateToken(r.Context(), name)

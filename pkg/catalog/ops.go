@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // OpType names a catalog operation.
@@ -95,4 +96,82 @@ func DecodeResult(b []byte) (Result, error) {
 
 func failure(code string, format string, args ...any) Result {
 	return Result{Error: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Bounds of the fields of an operation, checked by Validate.
+const (
+	maxIDBytes   = 64
+	maxNameBytes = 512
+	maxAttrs     = 16
+)
+
+// Validate checks an operation's shape before it is proposed (and again on
+// the leader when it arrives from another node): a known type, the fields
+// that type needs, ids and names within bounds and valid UTF-8. Apply still
+// refuses what conflicts with the state (a duplicate name).
+func (op Op) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("catalog %s: %s: %w", op.Type, fmt.Sprintf(format, args...), ErrInvalid)
+	}
+	text := func(what, s string, max int, required bool) error {
+		switch {
+		case required && s == "":
+			return bad("%s is required", what)
+		case len(s) > max:
+			return bad("%s is %d bytes, over %d", what, len(s), max)
+		case !utf8.ValidString(s):
+			return bad("%s is not valid UTF-8", what)
+		}
+		return nil
+	}
+	switch op.Type {
+	case OpInit, OpCreateAccount:
+		if op.Account == nil {
+			return bad("account is required")
+		}
+		if err := errors.Join(text("account id", op.Account.ID, maxIDBytes, true),
+			text("account name", op.Account.Name, maxNameBytes, false)); err != nil {
+			return err
+		}
+		if op.Type == OpCreateAccount {
+			return nil
+		}
+		if op.Token == nil {
+			return nil
+		}
+		fallthrough
+	case OpCreateToken:
+		if op.Token == nil {
+			return bad("token is required")
+		}
+		if len(op.Token.Hash) != 64 {
+			return bad("token hash must be 64 hex digits")
+		}
+		return errors.Join(text("token id", op.Token.ID, maxIDBytes, true), text("token name", op.Token.Name, maxNameBytes, false))
+	case OpRevokeToken:
+		if op.Token == nil {
+			return bad("token is required")
+		}
+		return text("token id", op.Token.ID, maxIDBytes, true)
+	case OpCreateResource, OpRenameResource, OpDeleteResource:
+		r := op.Resource
+		if r == nil {
+			return bad("resource is required")
+		}
+		if !r.Kind.valid() {
+			return bad("unknown resource kind %q", r.Kind)
+		}
+		if len(r.Attrs) > maxAttrs {
+			return bad("%d attributes, over %d", len(r.Attrs), maxAttrs)
+		}
+		for k, v := range r.Attrs {
+			if err := errors.Join(text("attribute name", k, maxIDBytes, true), text("attribute "+k, v, maxNameBytes, false)); err != nil {
+				return err
+			}
+		}
+		return errors.Join(text("account id", r.AccountID, maxIDBytes, true), text("resource id", r.ID, maxIDBytes, true),
+			text("resource name", r.Name, maxNameBytes, op.Type != OpDeleteResource))
+	default:
+		return bad("unknown operation")
+	}
 }

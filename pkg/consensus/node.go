@@ -180,6 +180,11 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) (uint64, []byte, error) {
 		}
 		return 0, nil, fmt.Errorf("raft apply: %w", err)
 	}
+	// The state machine answers an entry it could not apply with an error
+	// (recorded the same way on every node): the proposer's failure.
+	if err, ok := f.Response().(error); ok {
+		return f.Index(), nil, err
+	}
 	res, _ := f.Response().([]byte)
 	return f.Index(), res, nil
 }

@@ -14,7 +14,11 @@ import (
 	"github.com/edgeplane/edgeplane/internal/testcluster"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/kv"
+	"github.com/edgeplane/edgeplane/pkg/node"
 )
+
+// kvOf is the KV module of a node.
+func kvOf(n *node.Node) *kv.Module { return n.Service("kv").(*kv.Module) }
 
 func ctxFor(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -66,16 +70,16 @@ func TestWriteIsVisibleOnEveryNodeWithinTwoSeconds(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3})
 	ns := newNamespace(t, c, "visible")
 	start := time.Now()
-	if _, err := c.Member(0).Node().KV().Put(ctxFor(t, 5*time.Second), ns, "greeting", []byte("hello"), []byte(`{"lang":"en"}`), 0); err != nil {
+	if _, err := kvOf(c.Member(0).Node()).Service().Put(ctxFor(t, 5*time.Second), ns, "greeting", []byte("hello"), []byte(`{"lang":"en"}`), 0); err != nil {
 		t.Fatal(err)
 	}
 	// Read-your-write on the accepting node, at once.
-	if e, err := c.Member(0).Node().KV().Get(context.Background(), ns, "greeting"); err != nil || string(e.Value) != "hello" {
+	if e, err := kvOf(c.Member(0).Node()).Service().Get(context.Background(), ns, "greeting"); err != nil || string(e.Value) != "hello" {
 		t.Fatalf("local read: %v %v", e, err)
 	}
 	c.WaitFor("the write on every node", 2*time.Second, func() bool {
 		for _, m := range c.Up() {
-			e, err := m.Node().KV().Get(context.Background(), ns, "greeting")
+			e, err := kvOf(m.Node()).Service().Get(context.Background(), ns, "greeting")
 			if err != nil || string(e.Value) != "hello" || string(e.Metadata) != `{"lang":"en"}` {
 				return false
 			}
@@ -143,23 +147,23 @@ func TestPartitionedRegionConvergesToLastWriterWins(t *testing.T) {
 	var wg sync.WaitGroup
 	var opsA, opsB int
 	wg.Add(2)
-	go writer(t, c.Member(0).Node().KV(), ns, "us", 200, stop, &wg, &opsA)
-	go writer(t, c.Member(2).Node().KV(), ns, "ap", 200, stop, &wg, &opsB)
+	go writer(t, kvOf(c.Member(0).Node()).Service(), ns, "us", 200, stop, &wg, &opsA)
+	go writer(t, kvOf(c.Member(2).Node()).Service(), ns, "ap", 200, stop, &wg, &opsB)
 	time.Sleep(partitionDuration())
 	close(stop)
 	wg.Wait()
 	// Let each side settle internally, then take the model from both sides.
 	c.WaitFor("node-2 equals node-1 inside the majority side", 30*time.Second, func() bool {
-		return reflect.DeepEqual(rawDump(t, c.Member(0).Node().KVStore(), ns), rawDump(t, c.Member(1).Node().KVStore(), ns))
+		return reflect.DeepEqual(rawDump(t, kvOf(c.Member(0).Node()).Store(), ns), rawDump(t, kvOf(c.Member(1).Node()).Store(), ns))
 	})
-	want := lwwMerge(rawDump(t, c.Member(0).Node().KVStore(), ns), rawDump(t, c.Member(2).Node().KVStore(), ns))
+	want := lwwMerge(rawDump(t, kvOf(c.Member(0).Node()).Store(), ns), rawDump(t, kvOf(c.Member(2).Node()).Store(), ns))
 	t.Logf("partition of %v: %d ops on us-east, %d on ap-south, %d keys in the merged outcome", partitionDuration(), opsA, opsB, len(want))
 
 	healed := time.Now()
 	c.Heal()
 	c.WaitFor("every node's full dump equals the last-writer-wins outcome", 60*time.Second, func() bool {
 		for _, m := range c.Up() {
-			if !reflect.DeepEqual(rawDump(t, m.Node().KVStore(), ns), want) {
+			if !reflect.DeepEqual(rawDump(t, kvOf(m.Node()).Store(), ns), want) {
 				return false
 			}
 		}
@@ -169,7 +173,7 @@ func TestPartitionedRegionConvergesToLastWriterWins(t *testing.T) {
 	// And the visible view agrees with the model.
 	live := 0
 	for k, e := range want {
-		got, err := c.Member(1).Node().KV().Get(context.Background(), ns, k)
+		got, err := kvOf(c.Member(1).Node()).Service().Get(context.Background(), ns, k)
 		if e.Tombstone {
 			if err == nil {
 				t.Fatalf("%s: deleted in the model, readable on node-2", k)
@@ -198,7 +202,7 @@ func TestRestartedNodeThatMissedWritesCatchesUp(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3})
 	ns := newNamespace(t, c, "missed")
 	c.Kill(2)
-	svc := c.Member(0).Node().KV()
+	svc := kvOf(c.Member(0).Node()).Service()
 	missed := missedWrites()
 	const chunk = 1000
 	for lo := 0; lo < missed; lo += chunk {
@@ -219,13 +223,13 @@ func TestRestartedNodeThatMissedWritesCatchesUp(t *testing.T) {
 		}
 	}
 	c.WaitFor("node-2 has everything", 10*time.Second+time.Duration(missed)*time.Millisecond, func() bool {
-		return len(rawDump(t, c.Member(1).Node().KVStore(), ns)) == missed
+		return len(rawDump(t, kvOf(c.Member(1).Node()).Store(), ns)) == missed
 	})
-	want := rawDump(t, c.Member(0).Node().KVStore(), ns)
+	want := rawDump(t, kvOf(c.Member(0).Node()).Store(), ns)
 	restarted := time.Now()
 	c.Restart(2)
 	c.WaitFor("restarted node equals the others", 60*time.Second, func() bool {
-		return reflect.DeepEqual(rawDump(t, c.Member(2).Node().KVStore(), ns), want)
+		return reflect.DeepEqual(rawDump(t, kvOf(c.Member(2).Node()).Store(), ns), want)
 	})
 	t.Logf("measured: node that missed %d writes (%d keys, a fifth deleted again) caught up %v after restart",
 		missed+(missed+4)/5, missed, time.Since(restarted).Round(time.Millisecond))

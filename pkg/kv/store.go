@@ -23,7 +23,7 @@ const lockStripes = 1024
 
 // StoreConfig configures OpenStore.
 type StoreConfig struct {
-	// Dir is the pebble directory (storage.Layout.KVDir on a node).
+	// Dir is the pebble directory (storage.Layout.ServiceDir("kv") on a node).
 	Dir string
 	// Buckets is the number of anti-entropy buckets (default 256). Every
 	// node of a cluster must use the same number.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/netfault"
+	"github.com/edgeplane/edgeplane/pkg/service"
 )
 
 // Config is everything a node needs. Zero values take the defaults of a
@@ -46,6 +47,11 @@ type Config struct {
 	// attaches its network to it.
 	Rules netfault.Rules
 
+	// Services are the data services the node runs (services.Builtin in
+	// edged). The node knows none of them: it builds each, mounts its
+	// routes and catalog resources, and runs and stops it.
+	Services []service.Factory
+
 	// MaxBodyBytes bounds request bodies of the node's own endpoints.
 	MaxBodyBytes int64
 	// AccessLog logs every HTTP request at info level (see api.Config).
@@ -74,15 +80,6 @@ type Timing struct {
 	// TrailingLogs is how many Raft entries survive a snapshot (tests make
 	// it small to force snapshot installs).
 	TrailingLogs uint64
-	// AntiEntropyInterval is how often KV compares digests with a random
-	// peer (default 10 s).
-	AntiEntropyInterval time.Duration
-	// KVCollectInterval is how often expired KV entries and old tombstones
-	// are purged (default 1 min).
-	KVCollectInterval time.Duration
-	// TombstoneHorizon is how long KV keeps tombstones: the longest
-	// partition after which a delete still wins (default 7 days).
-	TombstoneHorizon time.Duration
 }
 
 // Defaults of a node started with no flags at all.
@@ -124,15 +121,6 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.Timing.AntiEntropyInterval == 0 {
-		c.Timing.AntiEntropyInterval = 10 * time.Second
-	}
-	if c.Timing.KVCollectInterval == 0 {
-		c.Timing.KVCollectInterval = time.Minute
-	}
-	if c.Timing.TombstoneHorizon == 0 {
-		c.Timing.TombstoneHorizon = 7 * 24 * time.Hour
 	}
 }
 

@@ -14,11 +14,10 @@ import (
 	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/cluster"
 	"github.com/edgeplane/edgeplane/pkg/consensus"
-	"github.com/edgeplane/edgeplane/pkg/hlc"
-	"github.com/edgeplane/edgeplane/pkg/kv"
 	"github.com/edgeplane/edgeplane/pkg/netfault"
 	"github.com/edgeplane/edgeplane/pkg/replication"
 	"github.com/edgeplane/edgeplane/pkg/router"
+	"github.com/edgeplane/edgeplane/pkg/service"
 	"github.com/edgeplane/edgeplane/pkg/storage"
 	"github.com/hashicorp/memberlist"
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,12 +54,10 @@ type Node struct {
 	// GeneratedToken is set when the admin token was generated on this start.
 	generated bool
 
-	clock     *hlc.Clock
-	kvStore   *kv.Store
-	kv        *kv.Service
-	kvRepl    *replication.KVReplicator
-	kvMu      sync.Mutex
-	kvDeleted map[string]bool
+	fsm      *replication.FSM
+	router   *router.Router
+	proposer *router.Proposer
+	services []service.Service
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -76,7 +73,7 @@ func New(cfg Config) (_ *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("node config: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), started: time.Now(), kvDeleted: make(map[string]bool)}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), started: time.Now()}
 	defer func() {
 		if err != nil {
 			n.Kill() // undo the partial start; every step is nil-safe
@@ -99,27 +96,25 @@ func New(cfg Config) (_ *Node, err error) {
 	}
 	n.catalog = catalog.New()
 
-	if n.api, err = api.New(api.Config{
-		NodeID: cfg.NodeID, Version: cfg.Version, AdminToken: n.adminTok, MaxBodyBytes: cfg.MaxBodyBytes,
-		AccessLog: cfg.AccessLog,
-	}, (*clusterView)(n), (*identity)(n), n.reg, n.reg, n.log); err != nil {
-		return nil, fmt.Errorf("http api: %w", err)
-	}
-	n.httpSrv = &http.Server{
-		Handler:           n.api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(n.log.With("component", "http").Handler(), slog.LevelWarn),
-	}
 	if err = n.startCluster(); err != nil {
+		return nil, err
+	}
+	if err = n.startPool(); err != nil {
+		return nil, err
+	}
+	if err = n.buildServices(); err != nil {
 		return nil, err
 	}
 	if err = n.startRaft(); err != nil {
 		return nil, err
 	}
-	if err = n.startGRPC(); err != nil {
+	if err = n.startRouter(); err != nil {
 		return nil, err
 	}
+	if err = n.startAPI(); err != nil {
+		return nil, err
+	}
+	n.startGRPC()
 	// The API answers only once every part it reads exists: /readyz and the
 	// status views read the Raft node and the cluster. Until then clients
 	// wait in the listener's backlog.
@@ -130,8 +125,9 @@ func New(cfg Config) (_ *Node, err error) {
 	n.goLoop(func() { n.joinLoop(ctx) })
 	n.goLoop(func() { n.initLoop(ctx) })
 	n.goLoop(func() { n.voterFlagLoop(ctx) })
-	n.goLoop(func() { n.kvRepl.Run(ctx) })
-	n.goLoop(func() { n.kvJanitor(ctx) })
+	for _, svc := range n.services {
+		n.goLoop(func() { svc.Run(ctx) })
+	}
 	n.log.Info("node started", "region", cfg.Region, "http", n.advHTTP, "grpc", n.advGRPC, "raft", n.advRaft,
 		"gossip", n.cluster.GossipAddr(), "data_dir", n.layout.Root)
 	return n, nil
@@ -255,7 +251,7 @@ func (n *Node) startRaft() error {
 		ElectionTimeout:    t.ElectionTimeout,
 		LeaderLeaseTimeout: t.LeaderLeaseTimeout,
 		TrailingLogs:       t.TrailingLogs,
-		FSM:                replication.NewFSM(n.catalog, n.log),
+		FSM:                n.fsm,
 		Members:            n.cluster.Members,
 		MembersChanged:     n.cluster.Changes(),
 		Logger:             n.log,
@@ -268,7 +264,8 @@ func (n *Node) startRaft() error {
 	return nil
 }
 
-func (n *Node) startGRPC() error {
+// startPool opens the gRPC connection pool to other nodes.
+func (n *Node) startPool() error {
 	pool, err := router.NewPool(router.PoolConfig{
 		Dialer:     func(ctx context.Context, addr string) (net.Conn, error) { return n.net.DialContext(ctx, "tcp", addr) },
 		MaxBackoff: time.Second,
@@ -278,19 +275,70 @@ func (n *Node) startGRPC() error {
 		return fmt.Errorf("grpc pool: %w", err)
 	}
 	n.pool = pool
-	if err := n.startKV(); err != nil {
-		return err
+	return nil
+}
+
+// startRouter builds the placement router and the Raft proposer, once Raft
+// and gossip run.
+func (n *Node) startRouter() error {
+	rt, err := router.New(router.Config{
+		NodeID: n.cfg.NodeID, Region: n.cfg.Region, Members: n.cluster,
+		Leader:      func() string { id, _ := n.raft.Leader(); return id },
+		WaitApplied: n.raft.WaitApplied,
+		Pool:        n.pool, Registerer: n.reg, Logger: n.log,
+	})
+	if err != nil {
+		return fmt.Errorf("router: %w", err)
 	}
+	n.router = rt
+	n.proposer = router.NewProposer(n.cfg.NodeID, n.raft, n.cluster, n.pool, n.fsm.Validate)
+	return nil
+}
+
+// startAPI builds the public HTTP API and mounts every service's routes and
+// catalog resources behind the router's placement.
+func (n *Node) startAPI() error {
+	var err error
+	n.api, err = api.New(api.Config{
+		NodeID: n.cfg.NodeID, Version: n.cfg.Version, AdminToken: n.adminTok, MaxBodyBytes: n.cfg.MaxBodyBytes,
+		AccessLog: n.cfg.AccessLog,
+		Leader: func(svc string, h http.Handler) http.Handler {
+			return n.router.Place(svc, router.AtLeader(), h)
+		},
+	}, (*clusterView)(n), (*identity)(n), n.reg, n.reg, n.log)
+	if err != nil {
+		return fmt.Errorf("http api: %w", err)
+	}
+	for _, svc := range n.services {
+		for _, kind := range svc.Resources() {
+			n.api.MountResources(kind, (*resources)(n))
+		}
+		for _, rt := range svc.Routes() {
+			n.api.Mount(rt.Pattern, svc.Name(), rt.MaxBody, n.router.Place(svc.Name(), rt.Placement, rt.Handler))
+		}
+	}
+	n.httpSrv = &http.Server{
+		Handler:           n.api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(n.log.With("component", "http").Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+// startGRPC serves the internal gRPC: the node service (info, ping,
+// forwarding, apply) and every service's own.
+func (n *Node) startGRPC() {
 	n.grpc = grpc.NewServer(router.ServerOptions()...)
 	router.NewServer((*backend)(n), n.log).Register(n.grpc)
-	n.kvRepl.Register(n.grpc)
-	n.api.MountKV((*kvNamespaces)(n), n.kv)
+	for _, svc := range n.services {
+		svc.RegisterGRPC(n.grpc)
+	}
 	n.goLoop(func() {
 		if err := n.grpc.Serve(n.grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			n.log.Error("grpc server stopped", "err", err)
 		}
 	})
-	return nil
 }
 
 // joinLoop contacts the seeds until gossip has joined a cluster.
@@ -421,9 +469,9 @@ func (n *Node) stopRest(errs *[]error) {
 		n.net.Close()
 	}
 	n.wg.Wait()
-	if n.kvStore != nil {
-		if err := n.kvStore.Close(); err != nil {
-			*errs = append(*errs, err)
+	for i := len(n.services) - 1; i >= 0; i-- {
+		if err := n.services[i].Close(); err != nil {
+			*errs = append(*errs, fmt.Errorf("close %s: %w", n.services[i].Name(), err))
 		}
 	}
 	n.closeAll()

@@ -6,61 +6,21 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
-	"github.com/edgeplane/edgeplane/pkg/consensus"
 	"github.com/edgeplane/edgeplane/pkg/replication"
 	"github.com/edgeplane/edgeplane/pkg/router"
 )
 
-// ErrNoLeader means no Raft leader could be reached before the deadline.
-// It wraps api.ErrUnavailable, so the API answers 503 and clients retry.
-var ErrNoLeader = fmt.Errorf("no raft leader reachable: %w", api.ErrUnavailable)
+// ErrNoLeader means no Raft leader could be reached before the deadline
+// (router.ErrNoLeader: the API answers 503 and clients retry).
+var ErrNoLeader = router.ErrNoLeader
 
-// Propose commits a command through Raft from any node: applied locally on
-// the leader, otherwise sent to the leader over gRPC. It returns once this
-// node has applied the entry too, so the caller reads its own write.
+// Propose commits a command through Raft from any node (router.Proposer):
+// on the leader directly, else through the leader's Apply RPC. It returns
+// once this node has applied the entry too, so the caller reads its own
+// write.
 func (n *Node) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-	}
-	backoff := 20 * time.Millisecond
-	for {
-		index, res, err := n.proposeOnce(ctx, cmd)
-		if err == nil {
-			if err := n.raft.WaitApplied(ctx, index); err != nil {
-				return nil, err
-			}
-			return res, nil
-		}
-		if !errors.Is(err, consensus.ErrNotLeader) && !errors.Is(err, router.ErrNotLeader) && !errors.Is(err, ErrNoLeader) {
-			return nil, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("propose: %w (last: %v)", ErrNoLeader, err)
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 500*time.Millisecond)
-	}
-}
-
-func (n *Node) proposeOnce(ctx context.Context, cmd []byte) (uint64, []byte, error) {
-	index, res, err := n.raft.Apply(ctx, cmd)
-	var nle *consensus.NotLeaderError
-	if !errors.As(err, &nle) {
-		return index, res, err
-	}
-	if nle.LeaderID == "" || nle.LeaderID == n.cfg.NodeID {
-		return 0, nil, ErrNoLeader
-	}
-	leader, ok := n.cluster.Member(nle.LeaderID)
-	if !ok || !leader.Live() {
-		return 0, nil, ErrNoLeader
-	}
-	return n.pool.ApplyOn(ctx, leader.GRPCAddr, cmd, n.cfg.NodeID, "")
+	return n.proposer.Propose(ctx, cmd)
 }
 
 // proposeCatalog commits one catalog operation and returns its result,
@@ -151,13 +111,18 @@ func (n *Node) AccountID() string {
 // CreateResource registers a resource of kind named name in the catalog,
 // under account (the default account when empty), from any node.
 func (n *Node) CreateResource(ctx context.Context, kind catalog.Kind, account, name string) (catalog.Resource, error) {
-	if account == "" {
-		account = n.AccountID()
+	return n.createResource(ctx, catalog.Resource{Kind: kind, AccountID: account, Name: name})
+}
+
+// createResource registers r with a new random id.
+func (n *Node) createResource(ctx context.Context, r catalog.Resource) (catalog.Resource, error) {
+	if r.AccountID == "" {
+		r.AccountID = n.AccountID()
 	}
-	r := catalog.Resource{Kind: kind, AccountID: account, ID: randomHex(16), Name: name}
+	r.ID = randomHex(16)
 	res, err := n.proposeCatalog(ctx, catalog.Op{Type: catalog.OpCreateResource, Resource: &r})
 	if err != nil {
-		return catalog.Resource{}, fmt.Errorf("create %s %q: %w", kind, name, err)
+		return catalog.Resource{}, fmt.Errorf("create %s %q: %w", r.Kind, r.Name, err)
 	}
 	return *res.Resource, nil
 }

@@ -157,13 +157,7 @@ func (b *backend) Info() *edgev1.InfoResponse {
 }
 
 func (b *backend) Apply(ctx context.Context, cmd []byte) (uint64, []byte, error) {
-	index, res, err := b.raft.Apply(ctx, cmd)
-	var nle *consensus.NotLeaderError
-	if errors.As(err, &nle) {
-		leader, _ := b.cluster.Member(nle.LeaderID)
-		return 0, nil, &router.NotLeaderError{LeaderID: nle.LeaderID, LeaderAddr: leader.GRPCAddr}
-	}
-	return index, res, err
+	return b.proposer.ApplyLocal(ctx, cmd)
 }
 
 func (b *backend) ForwardHandler() http.Handler { return b.api.Handler() }

@@ -24,6 +24,13 @@ const (
 // ErrCorruptCommand reports a log entry that cannot be decoded.
 var ErrCorruptCommand = errors.New("corrupt command")
 
+// ErrUnknownCommand reports a command type (or snapshot section) no part
+// of this node owns.
+var ErrUnknownCommand = errors.New("unknown command type")
+
+// MaxCommandBytes bounds one command: a D1 batch or import is the largest.
+const MaxCommandBytes = 64 << 20
+
 // EncodeCommand wraps a payload in the versioned envelope.
 func EncodeCommand(t CommandType, payload []byte) []byte {
 	b := make([]byte, 0, len(payload)+2)

@@ -1,83 +1,311 @@
 package replication
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
+	"sync"
 
 	"github.com/edgeplane/edgeplane/pkg/catalog"
+	"github.com/edgeplane/edgeplane/pkg/service"
 	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// FSM is the Raft state machine of an Edgeplane node. Apply returns, for
-// every command it applied, the result bytes handed back to the proposer.
+// catalogSection is the snapshot section of the catalog.
+const catalogSection = "catalog"
+
+// FSM is the Raft state machine of an Edgeplane node: it applies catalog
+// commands itself and dispatches every other command, by type, to the
+// service that registered it. Apply returns, for every command, the result
+// bytes handed back to the proposer.
+//
+// A committed entry that cannot be applied (undecodable, unknown type, a
+// payload its service refuses) never stops the node: every node reaches the
+// same verdict for the same entry, so each records the same failure (an
+// error log naming the index, edge_raft_apply_failures_total, an error
+// result to the proposer) and carries on. Only an unknown type at or above
+// IgnorableBase is skipped quietly, as a rolling upgrade may add one.
 type FSM struct {
-	catalog *catalog.Catalog
-	log     *slog.Logger
+	catalog  *catalog.Catalog
+	log      *slog.Logger
+	failures *prometheus.CounterVec
+
+	mu       sync.RWMutex
+	byType   map[CommandType]service.StateMachine
+	sections map[string]service.StateMachine
 }
 
 var _ raft.FSM = (*FSM)(nil)
 
-// NewFSM returns a state machine that applies catalog commands to cat.
-func NewFSM(cat *catalog.Catalog, log *slog.Logger) *FSM {
-	return &FSM{catalog: cat, log: log.With("component", "fsm")}
+// NewFSM returns a state machine that applies catalog commands to cat;
+// services register theirs with Register before Raft starts. reg may be nil.
+func NewFSM(cat *catalog.Catalog, log *slog.Logger, reg prometheus.Registerer) *FSM {
+	f := &FSM{
+		catalog: cat, log: log.With("component", "fsm"),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "edge_raft_apply_failures_total",
+			Help: "Committed Raft entries this node could not apply (recorded and skipped, the same way on every node), by reason.",
+		}, []string{"reason"}),
+		byType:   make(map[CommandType]service.StateMachine),
+		sections: make(map[string]service.StateMachine),
+	}
+	for _, reason := range []string{failDecode, failUnknownType, failRefused} {
+		f.failures.WithLabelValues(reason)
+	}
+	if reg != nil {
+		reg.MustRegister(f.failures)
+	}
+	return f
 }
 
-// Apply applies one committed log entry. An entry that cannot be decoded
-// means a corrupt log, and the node stops rather than diverge; an operation
-// that is refused (a duplicate name) is a result, not a failure.
+// Reasons of edge_raft_apply_failures_total.
+const (
+	failDecode      = "undecodable"
+	failUnknownType = "unknown_type"
+	failRefused     = "refused"
+)
+
+// Register adds a service's state machine: its commands and its snapshot
+// section, named name.
+func (f *FSM) Register(name string, sm service.StateMachine) error {
+	t := CommandType(sm.CommandType())
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case t <= CommandCatalog || t >= IgnorableBase:
+		return fmt.Errorf("fsm: %s: command type %d outside 2..127", name, t)
+	case f.byType[t] != nil:
+		return fmt.Errorf("fsm: %s: command type %d already taken", name, t)
+	case name == catalogSection || f.sections[name] != nil:
+		return fmt.Errorf("fsm: section %q already taken", name)
+	}
+	f.byType[t] = sm
+	f.sections[name] = sm
+	return nil
+}
+
+// Validate checks a command before it is proposed: an envelope this node
+// can decode, of a known type, with a payload its owner accepts. The gRPC
+// Apply handler runs it on every command another node sends.
+func (f *FSM) Validate(cmd []byte) error {
+	if len(cmd) > MaxCommandBytes {
+		return fmt.Errorf("command of %d bytes is over the %d limit: %w", len(cmd), MaxCommandBytes, ErrCorruptCommand)
+	}
+	t, payload, err := DecodeCommand(cmd)
+	if err != nil {
+		return err
+	}
+	if t == CommandCatalog {
+		op, err := catalog.DecodeOp(payload)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrCorruptCommand, err)
+		}
+		return op.Validate()
+	}
+	f.mu.RLock()
+	sm := f.byType[t]
+	f.mu.RUnlock()
+	if sm == nil {
+		return fmt.Errorf("command type %d: %w", t, ErrUnknownCommand)
+	}
+	return sm.ValidateCommand(payload)
+}
+
+// Apply applies one committed log entry.
 func (f *FSM) Apply(l *raft.Log) any {
 	t, payload, err := DecodeCommand(l.Data)
 	if err != nil {
-		panic(fmt.Sprintf("raft log entry %d: %v", l.Index, err))
+		return f.fail(l.Index, failDecode, err)
 	}
-	switch t {
-	case CommandCatalog:
+	if t == CommandCatalog {
 		op, err := catalog.DecodeOp(payload)
 		if err != nil {
-			panic(fmt.Sprintf("raft log entry %d: %v", l.Index, err))
+			return f.fail(l.Index, failDecode, err)
 		}
-		res := f.catalog.Apply(l.Index, op)
-		b, err := json.Marshal(res)
+		b, err := json.Marshal(f.catalog.Apply(l.Index, op))
 		if err != nil {
-			panic(fmt.Sprintf("raft log entry %d: encode result: %v", l.Index, err))
+			return f.fail(l.Index, failRefused, err)
 		}
 		return b
-	default:
+	}
+	f.mu.RLock()
+	sm := f.byType[t]
+	f.mu.RUnlock()
+	if sm == nil {
 		if t >= IgnorableBase {
 			f.log.Warn("skipping unknown ignorable command", "type", t, "index", l.Index)
 			return nil
 		}
-		panic(fmt.Sprintf("raft log entry %d: unknown command type %d; is this node older than the cluster?", l.Index, t))
+		return f.fail(l.Index, failUnknownType, fmt.Errorf("command type %d: %w", t, ErrUnknownCommand))
 	}
+	res, err := sm.ApplyCommand(l.Index, payload)
+	if err != nil {
+		return f.fail(l.Index, failRefused, err)
+	}
+	return res
 }
 
-// Snapshot captures the state for Raft's log compaction.
+// fail records an entry that could not be applied and returns the error
+// the proposer receives as its result.
+func (f *FSM) fail(index uint64, reason string, err error) error {
+	f.failures.WithLabelValues(reason).Inc()
+	f.log.Error("raft entry not applied; recorded and skipped", "index", index, "reason", reason, "err", err)
+	return fmt.Errorf("raft entry %d not applied (%s): %w", index, reason, err)
+}
+
+// ResultError returns the error a proposer got instead of a result, when
+// the entry could not be applied.
+func ResultError(res any) error {
+	err, _ := res.(error)
+	return err
+}
+
+// Snapshot format. A snapshot is the magic, a format version, then one
+// section per part of the state (the catalog, then each service's, sorted
+// by name): a name and a payload, each prefixed by its length as a uvarint.
+// Restore takes each section to its owner. Version 0 is the format before
+// sections: the catalog's JSON alone, still restored.
+const (
+	snapshotMagic   = "EDGESNAP"
+	snapshotVersion = 1
+	// maxSectionName bounds a section name in a snapshot.
+	maxSectionName = 64
+)
+
+// Snapshot captures the state for Raft's log compaction. Raft calls it on
+// its FSM goroutine, so no Apply runs meanwhile; services copy what they
+// need here and write it in Persist.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
-	var buf bytes.Buffer
-	if err := f.catalog.Snapshot(&buf); err != nil {
-		return nil, err
+	var cat bytes.Buffer
+	if err := f.catalog.Snapshot(&cat); err != nil {
+		return nil, fmt.Errorf("snapshot catalog: %w", err)
 	}
-	return &fsmSnapshot{catalog: buf.Bytes()}, nil
+	snap := &fsmSnapshot{sections: []section{{name: catalogSection, body: cat.Bytes()}}}
+	f.mu.RLock()
+	names := make([]string, 0, len(f.sections))
+	for name := range f.sections {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var b bytes.Buffer
+		if err := f.sections[name].Snapshot(&b); err != nil {
+			f.mu.RUnlock()
+			return nil, fmt.Errorf("snapshot %s: %w", name, err)
+		}
+		snap.sections = append(snap.sections, section{name: name, body: b.Bytes()})
+	}
+	f.mu.RUnlock()
+	return snap, nil
 }
 
-// Restore replaces the state with a snapshot.
+// Restore replaces the state with a snapshot: a versioned one section by
+// section, or a catalog-only one of the format before sections.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	if err := f.catalog.Restore(rc); err != nil {
+	br := bufio.NewReader(rc)
+	head, err := br.Peek(len(snapshotMagic))
+	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("fsm restore: %w", err)
 	}
-	return nil
+	if string(head) != snapshotMagic {
+		if err := f.catalog.Restore(br); err != nil {
+			return fmt.Errorf("fsm restore (format 0): %w", err)
+		}
+		return nil
+	}
+	if _, err := br.Discard(len(snapshotMagic)); err != nil {
+		return fmt.Errorf("fsm restore: %w", err)
+	}
+	version, err := binary.ReadUvarint(br)
+	if err != nil {
+		return fmt.Errorf("fsm restore: format version: %w", err)
+	}
+	if version != snapshotVersion {
+		return fmt.Errorf("fsm restore: snapshot format %d is newer than this node knows (%d)", version, snapshotVersion)
+	}
+	for {
+		name, err := readChunk(br, maxSectionName)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("fsm restore: section name: %w", err)
+		}
+		size, err := binary.ReadUvarint(br)
+		if err != nil {
+			return fmt.Errorf("fsm restore: section %s: %w", name, err)
+		}
+		body := io.LimitReader(br, int64(size))
+		if err := f.restoreSection(string(name), body); err != nil {
+			return fmt.Errorf("fsm restore: section %s: %w", name, err)
+		}
+		// A section's owner may stop early; skip to the next section.
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			return fmt.Errorf("fsm restore: section %s: %w", name, err)
+		}
+	}
+}
+
+func (f *FSM) restoreSection(name string, r io.Reader) error {
+	if name == catalogSection {
+		return f.catalog.Restore(r)
+	}
+	f.mu.RLock()
+	sm := f.sections[name]
+	f.mu.RUnlock()
+	if sm == nil {
+		return fmt.Errorf("no service %q on this node to restore it: %w", name, ErrUnknownCommand)
+	}
+	return sm.Restore(r)
+}
+
+// readChunk reads a uvarint length and that many bytes, at most limit.
+func readChunk(br *bufio.Reader, limit uint64) ([]byte, error) {
+	n, err := binary.ReadUvarint(br)
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, fmt.Errorf("length %d over %d", n, limit)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(br, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+type section struct {
+	name string
+	body []byte
 }
 
 type fsmSnapshot struct {
-	catalog []byte
+	sections []section
 }
 
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if _, err := sink.Write(s.catalog); err != nil {
+	w := bufio.NewWriter(sink)
+	var tmp [binary.MaxVarintLen64]byte
+	put := func(b []byte) {
+		_, _ = w.Write(tmp[:binary.PutUvarint(tmp[:], uint64(len(b)))])
+		_, _ = w.Write(b)
+	}
+	_, _ = w.WriteString(snapshotMagic)
+	_, _ = w.Write(tmp[:binary.PutUvarint(tmp[:], snapshotVersion)])
+	for _, sec := range s.sections {
+		put([]byte(sec.name))
+		put(sec.body)
+	}
+	if err := w.Flush(); err != nil {
 		_ = sink.Cancel()
 		return fmt.Errorf("persist snapshot: %w", err)
 	}

@@ -12,8 +12,8 @@ import (
 
 // ApplyOn proposes cmd on the node at addr (normally the leader) and returns
 // the log index and state machine result. A refusal by a non-leader comes
-// back as an error wrapping *NotLeaderError (errors.As), which also matches
-// ErrNotLeader; an unreachable node gives an error matching ErrUnreachable.
+// back as an error wrapping *consensus.NotLeaderError (errors.As), which also matches
+// consensus.ErrNotLeader; an unreachable node gives an error matching ErrUnreachable.
 func (p *Pool) ApplyOn(ctx context.Context, addr string, cmd []byte, origin, requestID string) (uint64, []byte, error) {
 	client, err := p.Client(addr)
 	if err != nil {
@@ -27,7 +27,7 @@ func (p *Pool) ApplyOn(ctx context.Context, addr string, cmd []byte, origin, req
 }
 
 // fromRPCError turns a gRPC call error into this package's errors where one
-// fits: *NotLeaderError, ErrUnreachable, or the context's error.
+// fits: *consensus.NotLeaderError, ErrUnreachable, or the context's error.
 func fromRPCError(err error) error {
 	st, ok := status.FromError(err)
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/edgeplane/edgeplane/pkg/consensus"
 	"testing"
 	"time"
 
@@ -31,14 +32,15 @@ func TestApplyOnLeader(t *testing.T) {
 
 func TestApplyNotLeaderMapping(t *testing.T) {
 	tests := []struct {
-		name     string
-		err      error
-		wantID   string
-		wantAddr string
+		name   string
+		err    error
+		wantID string
 	}{
-		{"typed with leader", fmt.Errorf("raft apply: %w", &NotLeaderError{LeaderID: "n3", LeaderAddr: "127.0.0.1:9788"}), "n3", "127.0.0.1:9788"},
-		{"sentinel only", fmt.Errorf("raft apply: %w", ErrNotLeader), "", ""},
-		{"leader unknown", &NotLeaderError{}, "", ""},
+		// Only the leader's id crosses the wire: the receiver looks up the
+		// address it needs in membership.
+		{"typed with leader", fmt.Errorf("raft apply: %w", &consensus.NotLeaderError{LeaderID: "n3", LeaderAddr: "127.0.0.1:9789"}), "n3"},
+		{"sentinel only", fmt.Errorf("raft apply: %w", consensus.ErrNotLeader), ""},
+		{"leader unknown", &consensus.NotLeaderError{}, ""},
 	}
 	pool := newTestPool(t, PoolConfig{})
 	for _, tt := range tests {
@@ -50,15 +52,15 @@ func TestApplyNotLeaderMapping(t *testing.T) {
 				},
 			})
 			_, _, err := pool.ApplyOn(testCtx(t), addr, []byte("x"), "n1", "req")
-			if !errors.Is(err, ErrNotLeader) {
+			if !errors.Is(err, consensus.ErrNotLeader) {
 				t.Fatalf("ApplyOn err = %v, want ErrNotLeader", err)
 			}
-			var nle *NotLeaderError
+			var nle *consensus.NotLeaderError
 			if !errors.As(err, &nle) {
 				t.Fatalf("ApplyOn err = %v, want *NotLeaderError", err)
 			}
-			if nle.LeaderID != tt.wantID || nle.LeaderAddr != tt.wantAddr {
-				t.Fatalf("leader = (%q, %q), want (%q, %q)", nle.LeaderID, nle.LeaderAddr, tt.wantID, tt.wantAddr)
+			if nle.LeaderID != tt.wantID || nle.LeaderAddr != "" {
+				t.Fatalf("leader = (%q, %q), want (%q, \"\")", nle.LeaderID, nle.LeaderAddr, tt.wantID)
 			}
 		})
 	}
@@ -72,7 +74,7 @@ func TestApplyOtherErrors(t *testing.T) {
 			return 0, nil, errors.New("disk full")
 		}})
 		_, _, err := pool.ApplyOn(testCtx(t), addr, []byte("x"), "n1", "req")
-		if err == nil || errors.Is(err, ErrNotLeader) || errors.Is(err, ErrUnreachable) {
+		if err == nil || errors.Is(err, consensus.ErrNotLeader) || errors.Is(err, ErrUnreachable) {
 			t.Fatalf("ApplyOn err = %v, want a plain failure", err)
 		}
 	})
@@ -100,14 +102,4 @@ func TestApplyOtherErrors(t *testing.T) {
 			t.Fatalf("ApplyOn err = %v, want DeadlineExceeded", err)
 		}
 	})
-}
-
-func TestNotLeaderError(t *testing.T) {
-	err := error(&NotLeaderError{LeaderID: "n3", LeaderAddr: "a:1"})
-	if !errors.Is(err, ErrNotLeader) {
-		t.Fatal("NotLeaderError does not match ErrNotLeader")
-	}
-	if got := err.Error(); got != `not leader (leader "n3" at "a:1")` {
-		t.Fatalf("Error() = %q", got)
-	}
 }

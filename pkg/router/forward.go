@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -113,7 +114,17 @@ func NewForwarder(cfg ForwarderConfig) (*Forwarder, error) {
 // are answered with an envelope: 413 body too large, 502 target unreachable
 // or bad answer, 504 deadline exceeded, 508 request already forwarded.
 func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, target Target, service, reason string) {
-	reqID := r.Header.Get(HeaderRequestID)
+	f.forward(w, r, target, service, reason, nil)
+}
+
+// forward is Forward with a hook that sees the answer's headers before they
+// are written (after may be nil).
+func (f *Forwarder) forward(w http.ResponseWriter, r *http.Request, target Target, service, reason string,
+	after func(ctx context.Context, h http.Header)) {
+	reqID := api.RequestIDFrom(r.Context())
+	if reqID == "" {
+		reqID = r.Header.Get(HeaderRequestID)
+	}
 	if reqID == "" {
 		reqID = newRequestID()
 	}
@@ -124,19 +135,19 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, target Targe
 		writeError(w, httpStatus, code, msg, retry)
 	}
 
-	if IsForwarded(r) {
-		fail(http.StatusLoopDetected, CodeLoop, causeLoop,
-			"request was already forwarded by "+r.Header.Get(HeaderForwardedFrom)+"; refusing a second hop", true, nil)
+	if from := api.ForwardedFrom(r.Context()); from != "" {
+		fail(http.StatusLoopDetected, api.CodeForwardLoop, causeLoop,
+			"request was already forwarded by "+from+"; refusing a second hop", true, nil)
 		return
 	}
 	body, err := f.readBody(r)
 	if errors.Is(err, errBodyTooLarge) {
-		fail(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, causeTooLarge,
+		fail(http.StatusRequestEntityTooLarge, api.CodeBodyTooLarge, causeTooLarge,
 			fmt.Sprintf("request body exceeds %d bytes", f.cfg.MaxBodyBytes), false, err)
 		return
 	}
 	if err != nil {
-		fail(http.StatusBadRequest, CodeBadRequest, causeBadRequest, "could not read request body", false, err)
+		fail(http.StatusBadRequest, api.CodeBadRequest, causeBadRequest, "could not read request body", false, err)
 		return
 	}
 
@@ -151,7 +162,7 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, target Targe
 
 	client, err := f.pool.Client(target.GRPCAddr)
 	if err != nil {
-		fail(http.StatusBadGateway, CodeUnreachable, causeUnreachable,
+		fail(http.StatusBadGateway, api.CodeNodeUnreachable, causeUnreachable,
 			"node "+target.NodeID+" is unreachable", true, err)
 		return
 	}
@@ -171,13 +182,17 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, target Targe
 		return
 	}
 	if resp.GetStatus() < 100 || resp.GetStatus() > 999 {
-		fail(http.StatusBadGateway, CodeUnreachable, causeBadResponse,
+		fail(http.StatusBadGateway, api.CodeNodeUnreachable, causeBadResponse,
 			"node "+target.NodeID+" gave an invalid response", true, fmt.Errorf("status %d", resp.GetStatus()))
 		return
 	}
 
 	h := w.Header()
 	headersFromProto(h, resp.GetHeaders())
+	if after != nil {
+		after(ctx, h)
+	}
+	h.Del(headerRaftIndex)
 	servedBy := resp.GetServedBy()
 	if servedBy == "" {
 		servedBy = target.NodeID
@@ -196,16 +211,16 @@ func (f *Forwarder) failRPC(ctx context.Context, r *http.Request, target Target,
 	code := status.Code(err)
 	switch {
 	case code == codes.DeadlineExceeded || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		fail(http.StatusGatewayTimeout, CodeTimeout, causeTimeout,
+		fail(http.StatusGatewayTimeout, api.CodeNodeTimeout, causeTimeout,
 			"node "+target.NodeID+" did not answer in time", true, err)
 	case code == codes.Canceled && r.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
-		fail(http.StatusBadGateway, CodeUnreachable, causeCanceled, "request canceled", true, err)
+		fail(http.StatusBadGateway, api.CodeNodeUnreachable, causeCanceled, "request canceled", true, err)
 	case code == codes.ResourceExhausted:
-		fail(http.StatusBadGateway, CodeUnreachable, causeBadResponse,
+		fail(http.StatusBadGateway, api.CodeNodeUnreachable, causeBadResponse,
 			"node "+target.NodeID+" answered with a response above the size limit", false, err)
 	default:
-		fail(http.StatusBadGateway, CodeUnreachable, causeUnreachable,
+		fail(http.StatusBadGateway, api.CodeNodeUnreachable, causeUnreachable,
 			"node "+target.NodeID+" is unreachable", true, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/edgeplane/edgeplane/pkg/api"
 	"io"
 	"net"
 	"net/http"
@@ -167,7 +168,7 @@ func TestForwardDeadlineExceeded(t *testing.T) {
 		if took := time.Since(start); took > 5*time.Second {
 			t.Fatalf("forward took %v despite a 200ms deadline", took)
 		}
-		decodeEnvelope(t, rec, CodeTimeout)
+		decodeEnvelope(t, rec, api.CodeNodeTimeout)
 		if got := counterValue(t, reg, "edge_forward_failures_total", map[string]string{"service": "d1", "cause": causeTimeout}); got != 1 {
 			t.Errorf("timeout failures = %v, want 1", got)
 		}
@@ -180,7 +181,7 @@ func TestForwardDeadlineExceeded(t *testing.T) {
 		if rec.Code != http.StatusGatewayTimeout {
 			t.Fatalf("status = %d, want 504", rec.Code)
 		}
-		decodeEnvelope(t, rec, CodeTimeout)
+		decodeEnvelope(t, rec, api.CodeNodeTimeout)
 	})
 }
 
@@ -191,7 +192,7 @@ func TestForwardUnreachable(t *testing.T) {
 	if rec.Code != http.StatusBadGateway {
 		t.Fatalf("status = %d, body %q; want 502", rec.Code, rec.Body.String())
 	}
-	decodeEnvelope(t, rec, CodeUnreachable)
+	decodeEnvelope(t, rec, api.CodeNodeUnreachable)
 	if rec.Header().Get(HeaderServedBy) != "" {
 		t.Errorf("failed forward claims served-by %q", rec.Header().Get(HeaderServedBy))
 	}
@@ -256,7 +257,7 @@ func TestForwardBodyTooLarge(t *testing.T) {
 		if rec.Code != http.StatusRequestEntityTooLarge {
 			t.Fatalf("content length known=%v: status = %d, want 413", known, rec.Code)
 		}
-		decodeEnvelope(t, rec, CodeBodyTooLarge)
+		decodeEnvelope(t, rec, api.CodeBodyTooLarge)
 		if rec.Header().Get("X-Should-Retry") != "false" {
 			t.Errorf("413 without X-Should-Retry: false")
 		}
@@ -277,13 +278,13 @@ func TestForwardBodyTooLarge(t *testing.T) {
 func TestForwardRefusesSecondHop(t *testing.T) {
 	fw, reg := newTestForwarder(t, newTestPool(t, PoolConfig{}), ForwarderConfig{})
 	req := httptest.NewRequest(http.MethodGet, "/x", nil)
-	req.Header.Set(HeaderForwardedFrom, "n0")
+	req = req.WithContext(api.WithForwardedFrom(req.Context(), "n0"))
 	rec := httptest.NewRecorder()
 	fw.Forward(rec, req, Target{NodeID: "n2", GRPCAddr: deadAddr(t)}, "do", "owner")
 	if rec.Code != http.StatusLoopDetected {
 		t.Fatalf("status = %d, want 508", rec.Code)
 	}
-	decodeEnvelope(t, rec, CodeLoop)
+	decodeEnvelope(t, rec, api.CodeForwardLoop)
 	if got := counterValue(t, reg, "edge_forwarded_requests_total", map[string]string{"service": "do", "reason": "owner"}); got != 0 {
 		t.Errorf("refused hop counted as forwarded: %v", got)
 	}
@@ -305,7 +306,7 @@ func TestForwardResponseTooLarge(t *testing.T) {
 	if rec.Code != http.StatusBadGateway {
 		t.Fatalf("status = %d, want 502", rec.Code)
 	}
-	decodeEnvelope(t, rec, CodeUnreachable)
+	decodeEnvelope(t, rec, api.CodeNodeUnreachable)
 }
 
 func TestForwarderConfigValidate(t *testing.T) {

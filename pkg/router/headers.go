@@ -3,26 +3,31 @@ package router
 import (
 	"net/http"
 
+	"github.com/edgeplane/edgeplane/pkg/api"
 	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
 )
 
 // HTTP headers the forwarding layer reads and writes.
 const (
-	// HeaderForwardedFrom marks a request that was forwarded; its value is the
-	// id of the node that forwarded it. A request carrying it is served where
-	// it lands and never forwarded again.
-	HeaderForwardedFrom = "X-Edge-Forwarded-From"
-	// HeaderServedBy names the node that served a forwarded request.
+	// HeaderForwardedFrom names the node that forwarded a request; it is
+	// informational: what makes a request forwarded is the context mark the
+	// gRPC server sets (api.WithForwardedFrom), and the API strips this
+	// header from client requests.
+	HeaderForwardedFrom = api.HeaderForwardedFrom
+	// HeaderServedBy names the node that served a request.
 	HeaderServedBy = "X-Edge-Served-By"
 	// HeaderRequestID carries the request id end to end.
-	HeaderRequestID = "X-Request-Id"
+	HeaderRequestID = api.HeaderRequestID
+	// headerRaftIndex carries, from the serving node back to the forwarding
+	// one, the Raft index of the write it made, so the forwarding node can
+	// wait until it applied that entry too. It never reaches a client.
+	headerRaftIndex = "X-Edge-Raft-Index"
 )
 
-// IsForwarded reports whether r already crossed a hop and must be served
-// locally. The public HTTP layer should strip HeaderForwardedFrom from
-// requests of outside clients before routing, so only peers can set it.
+// IsForwarded reports whether r was forwarded by a peer and must be served
+// locally.
 func IsForwarded(r *http.Request) bool {
-	return r.Header.Get(HeaderForwardedFrom) != ""
+	return api.ForwardedFrom(r.Context()) != ""
 }
 
 // hopHeaders are connection-level headers that must not cross a hop

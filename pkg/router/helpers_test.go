@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"github.com/edgeplane/edgeplane/pkg/consensus"
 	"net"
 	"net/http"
 	"testing"
@@ -25,7 +26,7 @@ func (f *fakeBackend) Info() *edgev1.InfoResponse { return f.info }
 
 func (f *fakeBackend) Apply(ctx context.Context, cmd []byte) (uint64, []byte, error) {
 	if f.apply == nil {
-		return 0, nil, ErrNotLeader
+		return 0, nil, consensus.ErrNotLeader
 	}
 	return f.apply(ctx, cmd)
 }

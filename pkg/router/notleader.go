@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 
+	"github.com/edgeplane/edgeplane/pkg/consensus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -13,13 +14,14 @@ import (
 const notLeaderMessage = "not leader"
 
 // notLeaderStatus builds the wire form of a not-leader refusal: status
-// FailedPrecondition, message "not leader", an edgev1.NotLeader detail.
+// FailedPrecondition, message "not leader", an edgev1.NotLeader detail with
+// the leader's node id (its addresses are the receiver's to look up in
+// membership: one id, no address of the wrong kind).
 func notLeaderStatus(err error) *status.Status {
 	detail := &edgev1.NotLeader{}
-	var nle *NotLeaderError
+	var nle *consensus.NotLeaderError
 	if errors.As(err, &nle) {
 		detail.LeaderId = nle.LeaderID
-		detail.LeaderAddr = nle.LeaderAddr
 	}
 	st := status.New(codes.FailedPrecondition, notLeaderMessage)
 	if withDetail, derr := st.WithDetails(detail); derr == nil {
@@ -28,17 +30,16 @@ func notLeaderStatus(err error) *status.Status {
 	return st
 }
 
-// notLeaderFromStatus returns the *NotLeaderError that st encodes, or nil
-// when st is not a not-leader refusal.
-func notLeaderFromStatus(st *status.Status) *NotLeaderError {
+// notLeaderFromStatus returns the *consensus.NotLeaderError that st
+// encodes, or nil when st is not a not-leader refusal.
+func notLeaderFromStatus(st *status.Status) *consensus.NotLeaderError {
 	if st.Code() != codes.FailedPrecondition || st.Message() != notLeaderMessage {
 		return nil
 	}
-	nle := &NotLeaderError{}
+	nle := &consensus.NotLeaderError{}
 	for _, d := range st.Details() {
 		if nl, ok := d.(*edgev1.NotLeader); ok {
 			nle.LeaderID = nl.GetLeaderId()
-			nle.LeaderAddr = nl.GetLeaderAddr()
 		}
 	}
 	return nle

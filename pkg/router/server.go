@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/edgeplane/edgeplane/pkg/api"
+	"github.com/edgeplane/edgeplane/pkg/consensus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
@@ -21,12 +23,13 @@ import (
 type Backend interface {
 	// Info describes this node.
 	Info() *edgev1.InfoResponse
-	// Apply proposes cmd to Raft and waits for it to be applied. On a node
-	// that is not the leader it returns an error wrapping ErrNotLeader,
-	// preferably a *NotLeaderError naming the leader's gRPC address.
+	// Apply validates cmd, proposes it to Raft and waits for it to be
+	// applied (Proposer.ApplyLocal). On a node that is not the leader it
+	// returns a *consensus.NotLeaderError.
 	Apply(ctx context.Context, cmd []byte) (index uint64, result []byte, err error)
 	// ForwardHandler serves forwarded HTTP requests: the node's public HTTP
-	// handler, which must serve requests with IsForwarded true locally.
+	// handler. Requests reach it marked with api.WithForwardedFrom, so its
+	// routes serve them locally.
 	ForwardHandler() http.Handler
 }
 
@@ -79,6 +82,7 @@ func (s *Server) Forward(ctx context.Context, req *edgev1.ForwardRequest) (*edge
 	if req.GetOriginNode() == "" {
 		return nil, status.Error(codes.InvalidArgument, "forward: origin_node is required")
 	}
+	ctx, note := withIndexNote(api.WithForwardedFrom(ctx, req.GetOriginNode()))
 	httpReq, err := http.NewRequestWithContext(ctx, req.GetMethod(), req.GetPath(), bytes.NewReader(req.GetBody()))
 	if err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "forward: bad request: %v", err)
@@ -109,6 +113,9 @@ func (s *Server) Forward(ctx context.Context, req *edgev1.ForwardRequest) (*edge
 	s.log.Debug("served forwarded request", "request_id", req.GetRequestId(),
 		"origin", req.GetOriginNode(), "service", req.GetService(), "reason", req.GetReason(),
 		"method", req.GetMethod(), "status", mw.statusCode())
+	if idx := note.header(); idx != "" {
+		mw.header.Set(headerRaftIndex, idx)
+	}
 	return &edgev1.ForwardResponse{
 		Status:   int32(mw.statusCode()),
 		Headers:  headersToProto(mw.header),
@@ -138,7 +145,7 @@ func (s *Server) nodeID() string {
 
 // applyErrorStatus maps a Backend.Apply error to the status sent on the wire.
 func applyErrorStatus(err error) *status.Status {
-	if errors.Is(err, ErrNotLeader) {
+	if errors.Is(err, consensus.ErrNotLeader) {
 		return notLeaderStatus(err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {

@@ -12,8 +12,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// KVDir holds the pebble database of Workers KV.
-func (l Layout) KVDir() string { return filepath.Join(l.Root, "kv") }
+// ServiceDir holds the data of the service named name (Workers KV's pebble
+// database is ServiceDir("kv")).
+func (l Layout) ServiceDir(name string) string { return filepath.Join(l.Root, name) }
 
 // DefaultPebbleCacheBytes is the block cache size OpenPebble uses.
 const DefaultPebbleCacheBytes = 64 << 20

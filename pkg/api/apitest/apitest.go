@@ -1,0 +1,262 @@
+// Package apitest serves a service's routes and catalog resources through a
+// real api.Server in one process, without a cluster: an in-memory catalog
+// that applies operations directly (no Raft), fake cluster and identity
+// views, and helpers that check Cloudflare v4 envelopes strictly. Services'
+// HTTP tests build on it.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/api"
+	"github.com/edgeplane/edgeplane/pkg/catalog"
+	"github.com/edgeplane/edgeplane/pkg/service"
+	"github.com/edgeplane/edgeplane/pkg/wire"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Fixed names of the test server.
+const (
+	// Admin is the admin token the server accepts.
+	Admin = "admin-secret-token"
+	// Node is the server's node id.
+	Node = "node-a"
+	// Account is the account NewCatalog creates.
+	Account = "acc1"
+)
+
+// Catalog is a replicated catalog without replication: operations apply to
+// a real catalog.Catalog at once. It implements api.Resources and
+// service.Catalog.
+type Catalog struct {
+	*catalog.Catalog
+	mu    sync.Mutex
+	index uint64
+}
+
+var (
+	_ api.Resources   = (*Catalog)(nil)
+	_ service.Catalog = (*Catalog)(nil)
+)
+
+// NewCatalog returns a catalog holding Account and the given accounts.
+func NewCatalog(accounts ...string) *Catalog {
+	c := &Catalog{Catalog: catalog.New()}
+	for _, id := range append([]string{Account}, accounts...) {
+		c.apply(catalog.Op{Type: catalog.OpCreateAccount, Account: &catalog.Account{ID: id, Name: id}})
+	}
+	return c
+}
+
+// apply applies op as the next log entry.
+func (c *Catalog) apply(op catalog.Op) catalog.Result {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.index++
+	op.At = time.Now().UTC()
+	return c.Catalog.Apply(c.index, op)
+}
+
+// CreateResource implements api.Resources with a random 32-hex id.
+func (c *Catalog) CreateResource(_ context.Context, r catalog.Resource) (catalog.Resource, error) {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	r.ID = hex.EncodeToString(b[:])
+	res := c.apply(catalog.Op{Type: catalog.OpCreateResource, Resource: &r})
+	if err := res.Err(); err != nil {
+		return catalog.Resource{}, err
+	}
+	return *res.Resource, nil
+}
+
+// RenameResource implements api.Resources.
+func (c *Catalog) RenameResource(_ context.Context, kind catalog.Kind, account, id, name string) error {
+	return c.apply(catalog.Op{Type: catalog.OpRenameResource,
+		Resource: &catalog.Resource{Kind: kind, AccountID: account, ID: id, Name: name}}).Err()
+}
+
+// DeleteResource implements api.Resources.
+func (c *Catalog) DeleteResource(_ context.Context, kind catalog.Kind, account, id string) error {
+	return c.apply(catalog.Op{Type: catalog.OpDeleteResource,
+		Resource: &catalog.Resource{Kind: kind, AccountID: account, ID: id}}).Err()
+}
+
+// Env is an api.Server over a Catalog, with its registry and captured log.
+type Env struct {
+	Srv *api.Server
+	Cat *Catalog
+	Reg *prometheus.Registry
+	Log *SyncBuffer
+}
+
+// NewEnv builds a server whose accounts are cat's.
+func NewEnv(t testing.TB, cat *Catalog) *Env {
+	t.Helper()
+	env := &Env{Cat: cat, Reg: prometheus.NewRegistry(), Log: &SyncBuffer{}}
+	logger := slog.New(slog.NewJSONHandler(env.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := api.New(api.Config{NodeID: Node, Version: "v-test", AdminToken: Admin},
+		cluster{}, identity{cat}, env.Reg, env.Reg, logger)
+	if err != nil {
+		t.Fatalf("api.New: %v", err)
+	}
+	env.Srv = srv
+	return env
+}
+
+// Mount serves a service's catalog resources and routes (every route where
+// it arrives: there is one node).
+func (e *Env) Mount(name string, kinds []api.ResourceKind, routes []service.Route) {
+	for _, k := range kinds {
+		e.Srv.MountResources(k, e.Cat)
+	}
+	for _, r := range routes {
+		e.Srv.Mount(r.Pattern, name, r.MaxBody, r.Handler)
+	}
+}
+
+// Serve runs r through the server's handler.
+func (e *Env) Serve(r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	e.Srv.Handler().ServeHTTP(w, r)
+	return w
+}
+
+// Request builds a request; token "" sends no Authorization header.
+func Request(method, target, token string, body io.Reader) *http.Request {
+	r := httptest.NewRequest(method, target, body)
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	return r
+}
+
+// DecodeEnvelope decodes a v4 envelope strictly, failing the test when the
+// body is not one.
+func DecodeEnvelope(t testing.TB, body []byte) wire.Envelope {
+	t.Helper()
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		t.Fatalf("body is not JSON: %v: %q", err, body)
+	}
+	for _, k := range []string{"success", "errors", "messages", "result"} {
+		if _, ok := raw[k]; !ok {
+			t.Fatalf("envelope lacks %q: %s", k, body)
+		}
+	}
+	var env wire.Envelope
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil {
+		t.Fatalf("decode envelope: %v: %s", err, body)
+	}
+	if env.Errors == nil || env.Messages == nil {
+		t.Fatalf("errors and messages must be arrays, not null: %s", body)
+	}
+	return env
+}
+
+// WantError checks an error envelope's status and code.
+func WantError(t testing.TB, w *httptest.ResponseRecorder, status, code int) wire.Envelope {
+	t.Helper()
+	if w.Code != status {
+		t.Fatalf("status = %d, want %d; body %s", w.Code, status, w.Body)
+	}
+	env := DecodeEnvelope(t, w.Body.Bytes())
+	if env.Success {
+		t.Fatalf("success = true on an error: %s", w.Body)
+	}
+	if len(env.Errors) != 1 || env.Errors[0].Code != code {
+		t.Fatalf("errors = %+v, want one with code %d", env.Errors, code)
+	}
+	if string(env.Result) != "null" {
+		t.Fatalf("result = %s, want null", env.Result)
+	}
+	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type = %q", ct)
+	}
+	return env
+}
+
+// Result decodes a successful envelope's result into v (nil skips it).
+func Result(t testing.TB, w *httptest.ResponseRecorder, v any) wire.Envelope {
+	t.Helper()
+	if w.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", w.Code, w.Body)
+	}
+	env := DecodeEnvelope(t, w.Body.Bytes())
+	if !env.Success || len(env.Errors) != 0 {
+		t.Fatalf("not a success envelope: %s", w.Body)
+	}
+	if v != nil {
+		if err := json.Unmarshal(env.Result, v); err != nil {
+			t.Fatalf("decode result: %v: %s", err, env.Result)
+		}
+	}
+	return env
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers (a log sink).
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cluster is a single ready node.
+type cluster struct{}
+
+func (cluster) Members() []wire.Member { return []wire.Member{{ID: Node, State: "alive", Self: true}} }
+func (cluster) Status() wire.Status    { return wire.Status{NodeID: Node} }
+func (cluster) Ready() error           { return nil }
+
+// identity knows the admin token only; accounts come from the catalog.
+type identity struct{ cat *Catalog }
+
+func (identity) VerifyToken(string) (string, bool) { return "", false }
+
+func (i identity) Accounts() []wire.Account {
+	var out []wire.Account
+	for _, a := range i.cat.Catalog.Accounts() {
+		out = append(out, wire.Account{ID: a.ID, Name: a.Name})
+	}
+	return out
+}
+
+func (i identity) HasAccount(id string) bool {
+	_, ok := i.cat.Catalog.Account(id)
+	return ok
+}
+
+func (identity) Tokens() []wire.Token { return nil }
+
+func (identity) CreateToken(context.Context, string) (wire.Token, error) {
+	return wire.Token{}, errors.New("apitest: no tokens")
+}
+
+func (identity) RevokeToken(context.Context, string) error { return errors.New("apitest: no tokens") }

@@ -1,0 +1,147 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/api"
+	"github.com/edgeplane/edgeplane/pkg/consensus"
+)
+
+// ErrNoLeader means no Raft leader could be reached before the deadline.
+// It wraps api.ErrUnavailable, so the API answers 503 and clients retry.
+var ErrNoLeader = fmt.Errorf("no raft leader reachable: %w", api.ErrUnavailable)
+
+// DefaultProposeTimeout bounds a proposal whose context has no deadline.
+const DefaultProposeTimeout = 10 * time.Second
+
+// Raft is what a Proposer needs of this node's Raft member: *consensus.Node.
+type Raft interface {
+	// Apply proposes cmd; a non-leader answers *consensus.NotLeaderError.
+	Apply(ctx context.Context, cmd []byte) (index uint64, result []byte, err error)
+	// WaitApplied blocks until this node applied the log up to index.
+	WaitApplied(ctx context.Context, index uint64) error
+}
+
+// Proposer commits Raft commands from any node: on the leader directly,
+// elsewhere through the leader's Apply RPC. It is the one path by which
+// every service (and the catalog) writes through Raft.
+type Proposer struct {
+	self     string
+	raft     Raft
+	members  Membership
+	pool     *Pool
+	validate func(cmd []byte) error
+}
+
+// NewProposer returns a Proposer for node self. validate checks a command
+// before it is proposed (nil accepts all); the leader runs it again on
+// commands that arrive over gRPC.
+func NewProposer(self string, raft Raft, members Membership, pool *Pool, validate func([]byte) error) *Proposer {
+	return &Proposer{self: self, raft: raft, members: members, pool: pool, validate: validate}
+}
+
+// Propose commits cmd and returns the state machine's result once this node
+// has applied the entry too, so the caller reads its own write. Without a
+// leader it retries with backoff until ctx ends (DefaultProposeTimeout when
+// ctx has no deadline), then returns an error wrapping ErrNoLeader. When ctx
+// belongs to a forwarded request, the entry's index travels back with the
+// response so the forwarding node waits for it as well.
+func (p *Proposer) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
+	if p.validate != nil {
+		if err := p.validate(cmd); err != nil {
+			return nil, err
+		}
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultProposeTimeout)
+		defer cancel()
+	}
+	backoff := 20 * time.Millisecond
+	for {
+		index, res, err := p.proposeOnce(ctx, cmd)
+		if err == nil {
+			if err := p.raft.WaitApplied(ctx, index); err != nil {
+				return nil, err
+			}
+			noteIndex(ctx, index)
+			return res, nil
+		}
+		if !errors.Is(err, consensus.ErrNotLeader) && !errors.Is(err, ErrNoLeader) && !errors.Is(err, ErrUnreachable) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("propose: %w (last: %v)", ErrNoLeader, err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+// ApplyLocal proposes cmd on this node only, as the gRPC Apply handler
+// does for commands other nodes send: validated first, and refused with
+// *consensus.NotLeaderError when this node does not lead.
+func (p *Proposer) ApplyLocal(ctx context.Context, cmd []byte) (uint64, []byte, error) {
+	if p.validate != nil {
+		if err := p.validate(cmd); err != nil {
+			return 0, nil, err
+		}
+	}
+	return p.raft.Apply(ctx, cmd)
+}
+
+func (p *Proposer) proposeOnce(ctx context.Context, cmd []byte) (uint64, []byte, error) {
+	index, res, err := p.raft.Apply(ctx, cmd)
+	var nle *consensus.NotLeaderError
+	if !errors.As(err, &nle) {
+		return index, res, err
+	}
+	if nle.LeaderID == "" || nle.LeaderID == p.self {
+		return 0, nil, ErrNoLeader
+	}
+	leader, ok := p.members.Member(nle.LeaderID)
+	if !ok || !leader.Live() || leader.GRPCAddr == "" {
+		return 0, nil, ErrNoLeader
+	}
+	return p.pool.ApplyOn(ctx, leader.GRPCAddr, cmd, p.self, api.RequestIDFrom(ctx))
+}
+
+// indexNote carries the Raft index of a forwarded request's write from the
+// proposer back to the gRPC server that answers the forward.
+type indexNote struct{ index atomic.Uint64 }
+
+type indexNoteKey struct{}
+
+// withIndexNote returns ctx with a fresh note, and the note.
+func withIndexNote(ctx context.Context) (context.Context, *indexNote) {
+	n := &indexNote{}
+	return context.WithValue(ctx, indexNoteKey{}, n), n
+}
+
+// noteIndex records index in ctx's note, keeping the highest.
+func noteIndex(ctx context.Context, index uint64) {
+	n, _ := ctx.Value(indexNoteKey{}).(*indexNote)
+	if n == nil {
+		return
+	}
+	for {
+		cur := n.index.Load()
+		if index <= cur || n.index.CompareAndSwap(cur, index) {
+			return
+		}
+	}
+}
+
+// header returns the note as a header value, "" when nothing was written.
+func (n *indexNote) header() string {
+	if v := n.index.Load(); v > 0 {
+		return strconv.FormatUint(v, 10)
+	}
+	return ""
+}

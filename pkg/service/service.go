@@ -1,0 +1,142 @@
+// Package service is the seam every data service of Edgeplane plugs into.
+//
+// A service (Workers KV today; D1, Durable Objects, R2 and Queues next) is
+// one package that owns all of its parts: HTTP routes, storage, replication,
+// catalog resources, background jobs and metrics. It exports one Factory
+// that builds it from Deps, the small set of things a node lends it. The
+// node (pkg/node) builds the services it is given, mounts their routes
+// behind the router's placement, registers their gRPC services and Raft
+// state machines, runs them and closes them, and knows nothing of any one.
+package service
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/api"
+	"github.com/edgeplane/edgeplane/pkg/catalog"
+	"github.com/edgeplane/edgeplane/pkg/cluster"
+	"github.com/edgeplane/edgeplane/pkg/router"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+)
+
+// Service is one data service as the node drives it.
+type Service interface {
+	// Name is the service's short name ("kv", "d1"): its metrics label,
+	// its data directory and its state machine section.
+	Name() string
+	// Routes lists the HTTP routes the service serves, each with where it
+	// is served.
+	Routes() []Route
+	// Resources lists the catalog resource kinds the service owns; the
+	// node serves Cloudflare's list/create/get/rename/delete for each.
+	Resources() []ResourceKind
+	// RegisterGRPC registers the service's internal gRPC services, if any.
+	RegisterGRPC(s *grpc.Server)
+	// Run runs the service's background loops until ctx ends. It is called
+	// once, after the node serves HTTP and gRPC.
+	Run(ctx context.Context)
+	// Close releases what the service holds (stores, files) after Run
+	// returned.
+	Close() error
+}
+
+// StateMachine is implemented by a service that replicates commands through
+// Raft (D1's writes, DO leases). The node's state machine hands it every
+// committed command of its type and one section of every snapshot.
+type StateMachine interface {
+	// CommandType is the service's command type in the Raft log: a number
+	// from 2 to 127 that never changes once released.
+	CommandType() uint8
+	// ValidateCommand checks a payload before it is proposed, on the
+	// proposing node and again on a leader that received it over gRPC.
+	ValidateCommand(payload []byte) error
+	// ApplyCommand applies one committed payload and returns the result
+	// handed back to the proposer. It must be deterministic: every node
+	// applies the same entries in the same order. A payload it cannot
+	// apply is an error result, recorded the same way on every node; it
+	// must never panic.
+	ApplyCommand(index uint64, payload []byte) ([]byte, error)
+	// Snapshot writes the service's whole replicated state.
+	Snapshot(w io.Writer) error
+	// Restore replaces the service's replicated state with a snapshot
+	// section written by Snapshot.
+	Restore(r io.Reader) error
+}
+
+// Route is one HTTP route of a service.
+type Route struct {
+	// Pattern is a net/http ServeMux pattern with method, e.g.
+	// "GET /client/v4/accounts/{account_id}/storage/kv/namespaces/{namespace_id}/keys".
+	// A final "{name...}" wildcard is matched on the raw path, so its value
+	// may hold "//", "." or ".." segments.
+	Pattern string
+	// MaxBody bounds the request body; 0 means the API's default.
+	MaxBody int64
+	// Placement says on which node the route is served.
+	Placement router.Placement
+	// Handler serves the request on that node.
+	Handler http.Handler
+}
+
+// ResourceKind describes one kind of account-scoped catalog resource a
+// service owns (see api.ResourceKind).
+type ResourceKind = api.ResourceKind
+
+// Deps is what the node lends every service.
+type Deps struct {
+	// NodeID and Region describe this node.
+	NodeID string
+	Region string
+	// DataDir is the service's own directory, <data-dir>/<name>: created by
+	// the node, owned by the service.
+	DataDir string
+	// Catalog reads the replicated catalog.
+	Catalog Catalog
+	// Propose commits a Raft command (replication.EncodeCommand) from any
+	// node and returns its result once this node applied it.
+	Propose func(ctx context.Context, cmd []byte) ([]byte, error)
+	// Pool is the connection pool to other nodes' gRPC.
+	Pool *router.Pool
+	// Members is the gossip membership view.
+	Members Members
+	// Registerer receives the service's metrics.
+	Registerer prometheus.Registerer
+	// Logger is the node's logger.
+	Logger *slog.Logger
+}
+
+// Catalog is the read side of the replicated catalog: *catalog.Catalog.
+type Catalog interface {
+	// Account returns one account.
+	Account(id string) (catalog.Account, bool)
+	// Accounts lists every account.
+	Accounts() []catalog.Account
+	// Resource returns one resource of an account.
+	Resource(kind catalog.Kind, account, id string) (catalog.Resource, bool)
+	// Resources lists the resources of a kind in an account.
+	Resources(kind catalog.Kind, account string) []catalog.Resource
+	// Changed is closed at the next applied change.
+	Changed() <-chan struct{}
+}
+
+// Members is the gossip membership as a service sees it: *cluster.Cluster.
+type Members interface {
+	// Members lists every known member.
+	Members() []cluster.Member
+	// Member returns one member.
+	Member(id string) (cluster.Member, bool)
+	// RTT is the estimated round-trip time to a member.
+	RTT(id string) (time.Duration, bool)
+}
+
+// Factory names a service and builds it from the node's deps. Name must be
+// what the built service's Name returns.
+type Factory struct {
+	Name string
+	New  func(Deps) (Service, error)
+}

@@ -32,7 +32,7 @@ func (r *Reloader) serverConfig(nodesOnly bool) *tls.Config {
 			// NextProtos of the outer config (gRPC adds h2 to it) are not
 			// inherited: gRPC's credentials add h2 to this one themselves.
 			VerifyConnection: func(cs tls.ConnectionState) error {
-				id, err := PeerIdentity(cs)
+				id, err := verifiedIdentity(cs)
 				if err != nil {
 					return err
 				}

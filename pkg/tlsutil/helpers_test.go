@@ -39,7 +39,10 @@ func (p *pki) reloader(t *testing.T, req CertRequest) *Reloader {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewReloader(filepath.Join(p.caDir, CACertFile), iss.CertFile, iss.KeyFile)
+	// Each node has its own copy of the CA bundle, as on separate machines.
+	caFile := filepath.Join(dir, CACertFile)
+	copyFile(t, filepath.Join(p.caDir, CACertFile), caFile)
+	r, err := NewReloader(caFile, iss.CertFile, iss.KeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,6 +148,12 @@ func PeerIdentity(cs tls.ConnectionState) (Identity, error) {
 	if !cs.HandshakeComplete {
 		return Identity{}, errors.New("handshake not complete")
 	}
+	return verifiedIdentity(cs)
+}
+
+// verifiedIdentity is PeerIdentity without the completeness check, for
+// VerifyConnection callbacks (which run before the handshake completes).
+func verifiedIdentity(cs tls.ConnectionState) (Identity, error) {
 	if len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
 		return Identity{}, ErrUnverifiedPeer
 	}

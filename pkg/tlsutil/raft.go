@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -18,7 +19,14 @@ type RaftStreamLayer struct {
 	r       *Reloader
 	resolve func(raft.ServerAddress) (string, bool)
 	server  *tls.Config
+	// handshakeTimeout bounds the handshake of accepted connections.
+	handshakeTimeout time.Duration
 }
+
+// DefaultRaftHandshakeTimeout bounds the TLS handshake of a connection
+// accepted by a RaftStreamLayer: a peer that connects and stays silent is
+// dropped after it.
+const DefaultRaftHandshakeTimeout = 10 * time.Second
 
 var _ raft.StreamLayer = (*RaftStreamLayer)(nil)
 
@@ -30,7 +38,8 @@ var _ raft.StreamLayer = (*RaftStreamLayer)(nil)
 // node. resolve may be nil or answer false for unknown addresses: then
 // only the CA is checked.
 func NewRaftStreamLayer(inner raft.StreamLayer, r *Reloader, resolve func(addr raft.ServerAddress) (nodeID string, ok bool)) *RaftStreamLayer {
-	return &RaftStreamLayer{inner: inner, r: r, resolve: resolve, server: r.serverConfig(true)}
+	return &RaftStreamLayer{inner: inner, r: r, resolve: resolve, server: r.serverConfig(true),
+		handshakeTimeout: DefaultRaftHandshakeTimeout}
 }
 
 // RaftStreamLayerFunc adapts NewRaftStreamLayer to the shape of
@@ -49,13 +58,48 @@ func RaftStreamLayerFunc(r *Reloader, resolve func(raft.ServerAddress) (string, 
 }
 
 // Accept waits for the next connection and returns it as the server side
-// of a TLS connection.
+// of a TLS connection. The handshake runs on its first Read or Write and
+// must finish within DefaultRaftHandshakeTimeout; a failed handshake
+// closes the connection.
 func (l *RaftStreamLayer) Accept() (net.Conn, error) {
 	c, err := l.inner.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return tls.Server(c, l.server), nil
+	return &serverConn{Conn: tls.Server(c, l.server), timeout: l.handshakeTimeout}, nil
+}
+
+// serverConn is an accepted connection whose handshake is bounded in time.
+type serverConn struct {
+	*tls.Conn
+	timeout time.Duration
+	once    sync.Once
+	err     error
+}
+
+func (c *serverConn) handshake() error {
+	c.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		if c.err = c.Conn.HandshakeContext(ctx); c.err != nil {
+			_ = c.Conn.Close()
+		}
+	})
+	return c.err
+}
+
+func (c *serverConn) Read(b []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *serverConn) Write(b []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
 }
 
 // Close closes the inner layer.

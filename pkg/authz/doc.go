@@ -26,10 +26,17 @@
 //   - Any covering deny policy denies, whatever the allow policies say.
 //     Otherwise any covering allow policy allows. Otherwise the request is
 //     denied: nothing is allowed by default.
+//   - A request for every account (Request.Account empty, a listing) is
+//     allowed only by com.cloudflare.api.account.* and denied by a deny
+//     naming any account; the same for users.
 //   - When allowing, a group's write permission also grants the read
 //     permission of the same service (Cloudflare's "Edit" includes read).
 //     When denying, a group denies exactly its own permissions, so a deny
 //     of "Workers KV Storage Write" leaves reads alone.
+//
+// Evaluator.CanGrant checks that a token creating another one holds
+// everything the new token would allow (no escalation through API Tokens
+// Write).
 //
 // The package is pure logic: it keeps no state and does no I/O.
 package authz

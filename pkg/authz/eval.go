@@ -10,11 +10,13 @@ import (
 // Request is one action a token is asked to allow.
 type Request struct {
 	// Account is the account the action touches, for account-scoped
-	// permissions. Empty means no one account (a listing across
-	// accounts): then only com.cloudflare.api.account.* matches.
+	// permissions. Empty means every account (a listing across accounts):
+	// only an allow on com.cloudflare.api.account.* allows it, and a deny
+	// naming any account denies it.
 	Account string
 	// User is the user whose tokens are touched, for user-scoped
-	// permissions. Empty: only com.cloudflare.api.user.* matches.
+	// permissions (Edgeplane's one user is api.UserID). Empty means every
+	// user, with the same rules as an empty Account.
 	User string
 	// Permission is what the action needs (see PermissionFor).
 	Permission Permission
@@ -138,23 +140,36 @@ func (p *compiledPolicy) covers(req Request, denying bool) bool {
 		if denying {
 			has = g.denies(req.Permission)
 		}
-		if has && p.matches(g.Scope, req) {
+		if has && p.matches(g.Scope, req, denying) {
 			return true
 		}
 	}
 	return false
 }
 
-func (p *compiledPolicy) matches(scope Scope, req Request) bool {
+// matches reports whether p names req's target for a group of scope. An
+// empty Account (User) means every account (user): only the wildcard
+// allows it, and a deny naming any account (user) denies it.
+func (p *compiledPolicy) matches(scope Scope, req Request, denying bool) bool {
 	switch scope {
 	case ScopeCluster:
 		return p.cluster
 	case ScopeAccount:
-		return p.accounts["*"] || (req.Account != "" && p.accounts[req.Account])
+		return matchID(p.accounts, req.Account, denying)
 	case ScopeUser:
-		return p.users["*"] || (req.User != "" && p.users[req.User])
+		return matchID(p.users, req.User, denying)
 	}
 	return false
+}
+
+func matchID(ids map[string]bool, id string, denying bool) bool {
+	if id == "" {
+		if denying {
+			return len(ids) > 0
+		}
+		return ids["*"]
+	}
+	return ids["*"] || ids[id]
 }
 
 func (p *compiledPolicy) name() string {
@@ -171,12 +186,12 @@ func target(req Request) string {
 		return "the cluster"
 	case ScopeUser:
 		if req.User == "" {
-			return "all users"
+			return "every user"
 		}
 		return "user " + req.User
 	}
 	if req.Account == "" {
-		return "all accounts"
+		return "every account"
 	}
 	return "account " + req.Account
 }

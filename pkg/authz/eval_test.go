@@ -229,3 +229,15 @@ func TestAllowedInvalid(t *testing.T) {
 		t.Fatalf("unknown permission: %+v", d)
 	}
 }
+
+func TestEveryAccountWithADeny(t *testing.T) {
+	// Allowed on every account but B: a request across all accounts is
+	// not allowed, one on A is.
+	e := mustCompile(t, token(policy(Allow, []string{AllAccounts}, kvRead), policy(Deny, []string{AccountResource("B")}, kvRead)))
+	if d := e.Allowed(Request{Permission: KVRead}); d.Allowed || d.Policy != 1 {
+		t.Fatalf("every account despite a deny on B: %+v", d)
+	}
+	if d := e.Allowed(Request{Account: "A", Permission: KVRead}); !d.Allowed {
+		t.Fatalf("account A: %+v", d)
+	}
+}

@@ -72,9 +72,9 @@ type IPCondition struct {
 // Edgeplane's bounds on a token (Cloudflare's own are not published).
 const (
 	MaxTokenJSON       = 64 << 10
-	MaxPolicies        = 64
-	MaxGroupsPerPolicy = 64
-	MaxResources       = 64
+	MaxPolicies        = 32
+	MaxGroupsPerPolicy = 32
+	MaxResources       = 32
 	MaxCIDRs           = 256
 	MaxNameLen         = 120
 )

@@ -69,7 +69,7 @@ type IPCondition struct {
 	NotIn []string `json:"not_in,omitempty"`
 }
 
-// Edgeplane's bounds on a token (Cloudflare's own are not published).
+// Edgeplane's own bounds on a token (not Cloudflare's).
 const (
 	MaxTokenJSON       = 64 << 10
 	MaxPolicies        = 32

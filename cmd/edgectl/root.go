@@ -84,6 +84,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newDevCmd(a),
 		newKVCmd(a),
 		newBenchCmd(a),
+		newTLSCmd(a),
 	)
 	return root
 }

@@ -84,6 +84,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newDevCmd(a),
 		newKVCmd(a),
 		newBenchCmd(a),
+		newLagCmd(a),
+		newTopCmd(a),
 	)
 	return root
 }

@@ -82,7 +82,7 @@ func kvLoad(t *testing.T, c *testcluster.Cluster) loadStats {
 	var nss []string
 	var kvs []*client.KV
 	for _, m := range c.Members() {
-		cl, err := client.New([]string{m.URL()}, c.Token(), client.WithTimeout(10*time.Second))
+		cl, err := client.New([]string{m.URL()}, c.Token(), client.WithTimeout(30*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,17 +91,27 @@ func kvLoad(t *testing.T, c *testcluster.Cluster) loadStats {
 			t.Fatal(err)
 		}
 		kv := cl.KV(acct)
-		ns, err := kv.CreateNamespace(ctx, "observe-"+m.ID)
+		id, err := createNamespace(ctx, kv, "observe-"+m.ID)
 		if err != nil {
 			t.Fatalf("create namespace through %s: %v", m.ID, err)
 		}
-		nss = append(nss, ns.ID)
-		st.ids = append(st.ids, ns.ID, acct)
+		nss = append(nss, id)
+		st.ids = append(st.ids, id, acct)
 		kvs = append(kvs, kv)
 	}
 	st.namespaces = len(nss)
-	// A namespace created on one node reaches the others through Raft.
-	time.Sleep(500 * time.Millisecond)
+	// A namespace created on one node reaches the others through Raft:
+	// wait until every node knows every namespace.
+	c.WaitFor("namespaces on every node", 20*time.Second, func() bool {
+		for _, kv := range kvs {
+			for _, ns := range nss {
+				if _, err := kv.GetNamespace(ctx, ns); err != nil {
+					return false
+				}
+			}
+		}
+		return true
+	})
 
 	var ok, failed, keys atomic.Int64
 	deadline := time.Now().Add(loadDuration)
@@ -140,4 +150,23 @@ var httpClient = &http.Client{Timeout: 10 * time.Second}
 // httpNewRequest is a GET bound to ctx.
 func httpNewRequest(ctx context.Context, u string) (*http.Request, error) {
 	return http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+}
+
+// createNamespace creates a namespace titled title, or finds it when a
+// retried request already created it (slow runs under -race).
+func createNamespace(ctx context.Context, kv *client.KV, title string) (string, error) {
+	ns, err := kv.CreateNamespace(ctx, title)
+	if err == nil {
+		return ns.ID, nil
+	}
+	all, lerr := kv.ListAllNamespaces(ctx)
+	if lerr != nil {
+		return "", err
+	}
+	for _, n := range all {
+		if n.Title == title {
+			return n.ID, nil
+		}
+	}
+	return "", err
 }

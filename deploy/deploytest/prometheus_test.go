@@ -2,6 +2,7 @@ package deploytest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -195,6 +196,90 @@ func TestRecordedSeriesAreDefined(t *testing.T) {
 		// p50/p99 build on the bucket rates; the rest must serve a panel.
 		if !used[r] && !strings.HasSuffix(r, "_bucket:rate1m") {
 			t.Errorf("recording rule %s serves no dashboard panel", r)
+		}
+	}
+}
+
+// TestDashboardLayout checks what Grafana needs of each committed
+// dashboard: a unique uid, unique panel ids, panels inside the 24-column
+// grid without overlaps, a query with a refId on every panel, and the
+// region and node variables.
+func TestDashboardLayout(t *testing.T) {
+	uids := map[string]bool{}
+	for _, d := range dashboards.All() {
+		raw, err := os.ReadFile(Path(t, "grafana", "dashboards", d.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			UID        string `json:"uid"`
+			Templating struct {
+				List []struct {
+					Name string `json:"name"`
+				} `json:"list"`
+			} `json:"templating"`
+			Panels []struct {
+				ID      int    `json:"id"`
+				Type    string `json:"type"`
+				Title   string `json:"title"`
+				GridPos struct {
+					X, Y, W, H int
+				} `json:"gridPos"`
+				Targets []struct {
+					RefID string `json:"refId"`
+					Expr  string `json:"expr"`
+				} `json:"targets"`
+			} `json:"panels"`
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("%s: %v", d.File, err)
+		}
+		if doc.UID == "" || uids[doc.UID] {
+			t.Errorf("%s: uid %q empty or reused", d.File, doc.UID)
+		}
+		uids[doc.UID] = true
+		var vars []string
+		for _, v := range doc.Templating.List {
+			vars = append(vars, v.Name)
+		}
+		for _, v := range []string{"datasource", "region", "node"} {
+			if !slices.Contains(vars, v) {
+				t.Errorf("%s: no $%s variable", d.File, v)
+			}
+		}
+		ids := map[int]bool{}
+		type cell struct{ x, y int }
+		used := map[cell]string{}
+		for _, p := range doc.Panels {
+			if ids[p.ID] {
+				t.Errorf("%s: panel id %d reused", d.File, p.ID)
+			}
+			ids[p.ID] = true
+			g := p.GridPos
+			if g.W <= 0 || g.H <= 0 || g.X < 0 || g.X+g.W > 24 {
+				t.Errorf("%s: %q outside the grid: %+v", d.File, p.Title, g)
+			}
+			for x := g.X; x < g.X+g.W; x++ {
+				for y := g.Y; y < g.Y+g.H; y++ {
+					if other, ok := used[cell{x, y}]; ok {
+						t.Errorf("%s: %q overlaps %q", d.File, p.Title, other)
+						x, y = g.X+g.W, g.Y+g.H
+						break
+					}
+					used[cell{x, y}] = p.Title
+				}
+			}
+			if p.Type == "row" {
+				continue
+			}
+			if len(p.Targets) == 0 {
+				t.Errorf("%s: %q has no query", d.File, p.Title)
+			}
+			for _, tg := range p.Targets {
+				if tg.RefID == "" || tg.Expr == "" {
+					t.Errorf("%s: %q has a target without refId or expr", d.File, p.Title)
+				}
+			}
 		}
 	}
 }

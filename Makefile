@@ -55,3 +55,19 @@ bench-wrk: build
 ## run: the README's first command, a single-node cluster with every service
 run:
 	$(GO) run ./cmd/edged
+
+.PHONY: dashboards observe-tools test-observe
+
+## dashboards: regenerate deploy/grafana/dashboards/*.json from deploy/dashboards (commit the result)
+dashboards:
+	$(GO) run ./deploy/dashboards/gen
+
+## observe-tools: install prometheus and promtool (Debian) when missing
+observe-tools:
+	bash scripts/install-prometheus.sh
+
+## test-observe: the observability and deploy tests only: promtool checks, dashboards, a real
+## Prometheus against a 3-region cluster, metric hygiene, edgectl lag/top
+test-observe: observe-tools
+	CI=$${CI:-true} $(GO) test -count=1 ./deploy/... ./tests/observe
+	$(GO) test -count=1 -run 'Lag|Top|Quantile' ./cmd/edgectl

@@ -85,6 +85,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newKVCmd(a),
 		newBenchCmd(a),
 		newTLSCmd(a),
+		newLagCmd(a),
+		newTopCmd(a),
 	)
 	return root
 }

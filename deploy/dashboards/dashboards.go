@@ -27,9 +27,6 @@ var NotYetExported = []string{
 	"edge_d1_replica_lag_entries",
 	// Durable Objects are not built: replication lag of object state.
 	"edge_do_replication_lag_seconds",
-	// Registered by pkg/router's Forwarder, which no node wires in yet (the
-	// pkg/node refactor does): no series until then.
-	"edge_forwarded_requests_total",
 }
 
 // OnlyOnTrouble lists metrics whose series appear only after something went

@@ -65,9 +65,12 @@ type Node struct {
 	stopOnce sync.Once
 }
 
-// New opens the data directory and listeners and starts every component:
-// HTTP first (so /healthz answers while the rest comes up), then gossip,
-// Raft and gRPC, then joins the cluster in the background.
+// New opens the data directory and listeners and starts every component in
+// order: gossip, the connection pool, the services (whose state machines
+// Raft replays into), Raft, the router and proposer, the HTTP API with every
+// service's routes, and gRPC; then it serves HTTP (clients that connected
+// meanwhile wait in the listener's backlog), joins the cluster and runs the
+// services' loops in the background.
 func New(cfg Config) (_ *Node, err error) {
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {

@@ -22,6 +22,11 @@ import (
 // is a *NotLeaderError naming the leader when one is known.
 var ErrNotLeader = errors.New("not the raft leader")
 
+// ErrOutcomeUnknown means leadership was lost while a command was being
+// committed: it may or may not be applied, so it must not be proposed again
+// blindly (that could apply it twice).
+var ErrOutcomeUnknown = errors.New("leadership lost while committing; the command may or may not have been applied")
+
 // NotLeaderError says which node leads, so callers can forward to it.
 type NotLeaderError struct {
 	LeaderID   string
@@ -174,9 +179,14 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) (uint64, []byte, error) {
 	}
 	f := n.raft.Apply(cmd, timeout)
 	if err := f.Error(); err != nil {
-		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) ||
-			errors.Is(err, raft.ErrLeadershipTransferInProgress) {
+		switch {
+		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+			// Refused before it reached the log: safe to send elsewhere.
 			return 0, nil, n.notLeader()
+		case errors.Is(err, raft.ErrLeadershipLost):
+			// The entry may have reached the log and may yet commit under
+			// the next leader: proposing it again could apply it twice.
+			return 0, nil, fmt.Errorf("raft apply: %w", ErrOutcomeUnknown)
 		}
 		return 0, nil, fmt.Errorf("raft apply: %w", err)
 	}

@@ -206,13 +206,21 @@ func (n *Node) notLeader() error {
 
 // WaitApplied blocks until this node has applied the log up to index, so a
 // read after a forwarded write sees that write.
+//
+// When the FSM reports its own applied index (AppliedIndex), that is what
+// counts: Raft's moves as soon as entries are handed to the FSM goroutine,
+// before their effects are visible.
 func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
+	applied := n.raft.AppliedIndex
+	if f, ok := n.cfg.FSM.(interface{ AppliedIndex() uint64 }); ok {
+		applied = f.AppliedIndex
+	}
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
-	for n.raft.AppliedIndex() < index {
+	for applied() < index {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for raft index %d (applied %d): %w", index, n.raft.AppliedIndex(), ctx.Err())
+			return fmt.Errorf("wait for raft index %d (applied %d): %w", index, applied(), ctx.Err())
 		case <-t.C:
 		}
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
 
@@ -35,6 +37,19 @@ type PebbleConfig struct {
 	// EventListener, when set, receives pebble's events (flushes,
 	// compactions, WAL creation...) for metrics.
 	EventListener *pebble.EventListener
+	// OnFatal receives the errors the database cannot continue past:
+	// pebble's fatal log calls (a WAL or MANIFEST write that failed, a broken
+	// invariant), background errors caused by the disk (no space, I/O
+	// error, read-only) and detected corruption. After a fatal log call the
+	// calling goroutine blocks forever (pebble must not go on); the caller
+	// is expected to exit the process. Nil keeps pebble's behaviour: a panic.
+	OnFatal FatalFunc
+	// Registerer receives edge_storage_wal_tail_repairs_total; nil
+	// registers nothing.
+	Registerer prometheus.Registerer
+	// FS replaces the file system (tests inject faults); nil is the OS.
+	// The directory probe and the WAL tail check run only on the OS.
+	FS vfs.FS
 }
 
 // withDefaults fills the zero fields.
@@ -81,17 +96,39 @@ func OpenPebbleWith(cfg PebbleConfig) (*pebble.DB, error) {
 	cache := pebble.NewCache(cfg.CacheBytes)
 	// The DB holds its own reference; ours is dropped once Open returns.
 	defer cache.Unref()
+	plog := cfg.Logger.With("component", "pebble")
 	opts := &pebble.Options{
 		Cache:        cache,
-		Logger:       slogPebbleLogger{log: cfg.Logger.With("component", "pebble")},
+		Logger:       slogPebbleLogger{log: plog, dir: cfg.Dir, onFatal: cfg.OnFatal},
 		MemTableSize: DefaultMemTableBytes,
+		FS:           cfg.FS,
 	}
 	// Bloom filters let a point read skip every table that lacks its key;
 	// without them each read seeks the index of every overlapping table.
 	// Setting L0's policy sets it for every level below.
 	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	faults := faultListener(cfg.Dir, plog, cfg.OnFatal)
 	if cfg.EventListener != nil {
-		opts.EventListener = cfg.EventListener
+		faults = pebble.TeeEventListener(faults, *cfg.EventListener)
+	}
+	opts.EventListener = &faults
+	if cfg.FS == nil {
+		// An unwritable or full directory makes pebble retry forever inside
+		// Open; find out first.
+		if err := ProbeDir(cfg.Dir); err != nil {
+			return nil, err
+		}
+		tail, err := CheckPebbleWAL(cfg.Dir)
+		if err != nil {
+			return nil, err
+		}
+		if tail != nil {
+			cfg.Logger.Warn("kv write-ahead log ends in a damaged record; opening drops it (a write that was "+
+				"interrupted, or lost data if it had been acknowledged)", tail.LogArgs()...)
+		}
+		if cfg.Registerer != nil {
+			CountWALTailRepair(cfg.Registerer, "kv", tail != nil)
+		}
 	}
 	db, err := pebble.Open(cfg.Dir, opts)
 	if err != nil {
@@ -118,7 +155,9 @@ func WALSyncs(db *pebble.DB) uint64 {
 
 // slogPebbleLogger routes pebble's printf-style logging into slog.
 type slogPebbleLogger struct {
-	log *slog.Logger
+	log     *slog.Logger
+	dir     string
+	onFatal FatalFunc
 }
 
 var _ pebble.Logger = slogPebbleLogger{}
@@ -133,11 +172,45 @@ func (l slogPebbleLogger) Errorf(format string, args ...any) {
 	l.log.Error(strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
-// Fatalf logs at error level and panics: pebble calls it only on
-// corruption it cannot continue past, and the process must not go on
-// writing; main (or the test) sees the panic.
+// Fatalf logs at error level and stops the calling goroutine: pebble
+// calls it when it cannot continue (a WAL write failed on a full disk,
+// corruption), and nothing may go on writing. With an OnFatal handler the
+// error goes there and the goroutine blocks until the process exits (a
+// panic would be recovered by an HTTP handler and leave pebble's locks
+// held, so every later write would hang); without one it panics.
 func (l slogPebbleLogger) Fatalf(format string, args ...any) {
 	msg := strings.TrimSpace(fmt.Sprintf(format, args...))
-	l.log.Error(msg, "fatal", true)
-	panic("pebble: " + msg)
+	l.log.Error(msg, "fatal", true, "dir", l.dir)
+	if l.onFatal == nil {
+		panic("pebble: " + msg)
+	}
+	l.onFatal(&FatalError{Path: l.dir, Cause: errors.New(msg)})
+	select {}
+}
+
+// faultListener turns pebble's events that mean the disk failed into
+// fatal errors, and logs the rest of its errors.
+func faultListener(dir string, log *slog.Logger, onFatal FatalFunc) pebble.EventListener {
+	fatal := func(path string, err error) {
+		if onFatal != nil {
+			onFatal(&FatalError{Path: path, Cause: err})
+		}
+	}
+	return pebble.EventListener{
+		BackgroundError: func(err error) {
+			if IsDiskFault(err) {
+				log.Error("pebble background error: the disk failed", "dir", dir, "err", err)
+				fatal(dir, err)
+				return
+			}
+			log.Error("pebble background error", "dir", dir, "err", err)
+		},
+		DataCorruption: func(info pebble.DataCorruptionInfo) {
+			log.Error("pebble found corrupted data", "file", info.Path, "err", info.Details)
+			fatal(info.Path, fmt.Errorf("corrupted data: %v", info.Details))
+		},
+		WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
+			log.Warn("pebble write stall", "reason", info.Reason)
+		},
+	}
 }

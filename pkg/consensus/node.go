@@ -76,7 +76,7 @@ func Open(cfg Config) (*Node, error) {
 	// raft-wal's Close does not close the meta store it opens itself, which
 	// would keep its bolt file locked after shutdown; own it instead.
 	meta := &metadb.BoltMetaDB{}
-	wal, err := raftwal.Open(walDir, raftwal.WithLogger(hlog.Named("wal")), raftwal.WithMetaStore(meta))
+	wal, err := openLog(walDir, hlog.Named("wal"), meta, log, cfg.Registerer)
 	if err != nil {
 		_ = meta.Close()
 		return nil, fmt.Errorf("open raft log: %w", err)
@@ -127,7 +127,7 @@ func Open(cfg Config) (*Node, error) {
 		}
 		log.Info("bootstrapped a new cluster", "node", cfg.NodeID, "addr", transport.LocalAddr())
 	}
-	r, err := raft.NewRaft(rc, cfg.FSM, wal, wal, snaps, transport)
+	r, err := raft.NewRaft(rc, cfg.FSM, withFatal(wal, walDir, cfg.OnFatal), wal, snaps, transport)
 	if err != nil {
 		_ = transport.Close()
 		_ = wal.Close()

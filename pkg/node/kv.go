@@ -17,7 +17,7 @@ import (
 // It runs before the gRPC and HTTP servers start serving, so both find KV
 // ready.
 func (n *Node) startKV() error {
-	store, err := kv.OpenStore(kv.StoreConfig{Dir: n.layout.KVDir(), Logger: n.log, Registerer: n.reg})
+	store, err := kv.OpenStore(kv.StoreConfig{Dir: n.layout.KVDir(), Logger: n.log, Registerer: n.reg, OnFatal: n.fatal})
 	if err != nil {
 		return fmt.Errorf("kv store: %w", err)
 	}

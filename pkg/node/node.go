@@ -66,6 +66,7 @@ type Node struct {
 	wg     sync.WaitGroup
 
 	stopOnce sync.Once
+	fault    faultState // first storage fault (fatal.go)
 }
 
 // New opens the data directory and listeners and starts every component:
@@ -83,6 +84,9 @@ func New(cfg Config) (_ *Node, err error) {
 		}
 	}()
 	if n.layout, n.lock, err = storage.Open(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if _, err = n.layout.ClaimIdentity(cfg.NodeID); err != nil {
 		return nil, err
 	}
 	if n.adminTok, n.generated, err = loadOrCreateAdminToken(n.layout.AdminTokenFile(), cfg.AdminToken); err != nil {
@@ -260,6 +264,7 @@ func (n *Node) startRaft() error {
 		MembersChanged:     n.cluster.Changes(),
 		Logger:             n.log,
 		Registerer:         n.reg,
+		OnFatal:            n.fatal,
 	})
 	if err != nil {
 		return err

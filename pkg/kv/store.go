@@ -93,7 +93,7 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 		Dir: cfg.Dir, Logger: cfg.Logger, OnFatal: cfg.OnFatal, Registerer: cfg.Registerer,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kv store: %w", err)
+		return nil, err // names the directory; the caller says it is the KV store
 	}
 	s := &Store{db: db, dir: cfg.Dir, log: log, buckets: cfg.Buckets, state: make(map[string]*nsState),
 		onFatal: cfg.OnFatal}

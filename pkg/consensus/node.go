@@ -67,7 +67,7 @@ func Open(cfg Config) (*Node, error) {
 	hlog := hclog.New(&hclog.LoggerOptions{
 		Name:   "raft",
 		Level:  hclog.Info,
-		Output: logadapt.Writer(cfg.Logger.With("component", "raft-lib")),
+		Output: logadapt.WriterFunc(cfg.Logger.With("component", "raft-lib"), departedPeerNoise(cfg.Members)),
 	})
 	walDir := filepath.Join(cfg.Dir, "wal")
 	if err := os.MkdirAll(walDir, 0o700); err != nil {

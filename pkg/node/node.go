@@ -355,8 +355,8 @@ func (n *Node) Catalog() *catalog.Catalog { return n.catalog }
 // Handler is the public HTTP handler (tests may call it directly).
 func (n *Node) Handler() http.Handler { return n.api.Handler() }
 
-// Shutdown leaves the cluster gracefully: stop taking requests, hand Raft
-// leadership to another voter, say goodbye through gossip, stop gRPC.
+// Shutdown leaves the cluster gracefully: stop taking requests, say
+// goodbye through gossip, hand Raft leadership to another voter, stop gRPC.
 func (n *Node) Shutdown(ctx context.Context) error {
 	var errs []error
 	n.stopOnce.Do(func() {
@@ -369,13 +369,16 @@ func (n *Node) Shutdown(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 			}
 		}
-		if n.raft != nil {
-			if err := n.raft.Shutdown(); err != nil {
+		// Gossip first: peers then know this node left on purpose
+		// before its Raft transport goes away, and do not log its
+		// silence as a failure (consensus: departedPeerNoise).
+		if n.cluster != nil {
+			if err := n.cluster.Leave(3 * time.Second); err != nil {
 				errs = append(errs, err)
 			}
 		}
-		if n.cluster != nil {
-			if err := n.cluster.Leave(3 * time.Second); err != nil {
+		if n.raft != nil {
+			if err := n.raft.Shutdown(); err != nil {
 				errs = append(errs, err)
 			}
 		}

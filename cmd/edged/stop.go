@@ -20,6 +20,14 @@ const defaultShutdownTimeout = 10 * time.Second
 // storage may be wedged, so the process exits after this whatever hangs.
 const faultStopGrace = 5 * time.Second
 
+// shutdowner is the part of *node.Node the stop paths use.
+type shutdowner interface {
+	Shutdown(context.Context) error
+}
+
+// newNode starts a node (tests replace it).
+var newNode = node.New
+
 // startNode starts the node without letting a hung start hold the process:
 // a signal or a storage fault during the start ends the wait. A start that
 // finishes after the signal is stopped again.
@@ -30,7 +38,7 @@ func startNode(ctx context.Context, cfg node.Config, faults <-chan error, timeou
 	}
 	done := make(chan result, 1)
 	go func() {
-		n, err := node.New(cfg)
+		n, err := newNode(cfg)
 		done <- result{n, err}
 	}()
 	select {
@@ -55,7 +63,7 @@ func startNode(ctx context.Context, cfg node.Config, faults <-chan error, timeou
 // stopNode leaves the cluster gracefully within timeout. Past it, or on a
 // second SIGINT/SIGTERM, it gives up and returns an error: main then exits
 // with whatever is still running, so SIGTERM always ends the process.
-func stopNode(n *node.Node, timeout time.Duration, log *slog.Logger) error {
+func stopNode(n shutdowner, timeout time.Duration, log *slog.Logger) error {
 	again := make(chan os.Signal, 1)
 	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(again)
@@ -78,7 +86,7 @@ func stopNode(n *node.Node, timeout time.Duration, log *slog.Logger) error {
 // stopOnFault stops a node whose storage failed: it no longer reports
 // ready (node.Fault), leaves gossip if it can within faultStopGrace and
 // returns the fault, which main prints before exiting non-zero.
-func stopOnFault(n *node.Node, fault error, log *slog.Logger) error {
+func stopOnFault(n shutdowner, fault error, log *slog.Logger) error {
 	log.Error("storage fault: stopping the node", "err", fault)
 	ctx, cancel := context.WithTimeout(context.Background(), faultStopGrace)
 	defer cancel()

@@ -50,8 +50,9 @@ func CheckRaftMeta(walDir string) error {
 		return fmt.Errorf("raft log meta file: %w", err)
 	}
 	damaged := func(format string, args ...any) error {
-		return fmt.Errorf("raft log meta file %s is damaged: %s; move the raft directory away and restart the node "+
-			"to rejoin as a new member (its peers send it the log)", path, fmt.Sprintf(format, args...))
+		return fmt.Errorf("raft log meta file %s is damaged: %s; restore the raft directory from a backup or, "+
+			"if other voters hold the log, move it away and restart the node to rejoin (its peers send it the log)",
+			path, fmt.Sprintf(format, args...))
 	}
 	size := st.Size()
 	if size == 0 {

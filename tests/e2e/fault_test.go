@@ -476,3 +476,30 @@ func grepLine(s, sub string) string {
 	}
 	return ""
 }
+
+func TestFaultDamagedRaftMetaIsAnErrorNotASignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs real binaries")
+	}
+	bin := buildBinaries(t)
+	p := newProc(t, "raft-meta", "us-east", "")
+	fp := startFault(t, bin, p)
+	readyNode(t, bin, fp)
+	fp.sigkill(t)
+	meta := filepath.Join(p.dir, "raft", "wal", "wal-meta.db")
+	// Keep the two meta pages and the freelist; the pages they point to
+	// are gone, which made bolt's memory map fault (SIGBUS).
+	if err := os.Truncate(meta, int64(3*os.Getpagesize())); err != nil {
+		t.Fatal(err)
+	}
+	fp = startFault(t, bin, p)
+	code := fp.waitExit(t, 10*time.Second)
+	out := fp.out.String()
+	t.Logf("exit %d: %s", code, lastLines(out, 1))
+	if ws, ok := fp.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("killed by %v:\n%s", ws.Signal(), out)
+	}
+	if code != 1 || !strings.Contains(out, meta) || strings.Contains(out, "SIGBUS") || strings.Contains(out, "goroutine ") {
+		t.Fatalf("damaged meta: exit %d, output:\n%s", code, out)
+	}
+}

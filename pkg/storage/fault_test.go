@@ -222,3 +222,82 @@ func labelIs(m *dto.Metric, name, value string) bool {
 	}
 	return false
 }
+
+// stallFS is a file system whose syncs hang once stalled is set, as a
+// disk that stopped answering.
+type stallFS struct {
+	vfs.FS
+	stalled *atomic.Bool
+}
+
+func (fs stallFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.Create(name, c)
+	if err != nil {
+		return nil, err
+	}
+	return stallFile{File: f, stalled: fs.stalled}, nil
+}
+
+func (fs stallFS) ReuseForWrite(old, new string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.ReuseForWrite(old, new, c)
+	if err != nil {
+		return nil, err
+	}
+	return stallFile{File: f, stalled: fs.stalled}, nil
+}
+
+type stallFile struct {
+	vfs.File
+	stalled *atomic.Bool
+}
+
+func (f stallFile) Sync() error {
+	if f.stalled.Load() {
+		select {}
+	}
+	return f.File.Sync()
+}
+
+func (f stallFile) SyncData() error { return f.Sync() }
+
+func (f stallFile) SyncTo(n int64) (bool, error) {
+	if f.stalled.Load() {
+		select {}
+	}
+	return f.File.SyncTo(n)
+}
+
+// TestPebbleDiskStallIsFatal: a WAL sync that never returns is reported
+// by pebble's disk health check and, past DiskStallLimit, raised as fatal
+// (writes would otherwise hang forever with the node reporting ready).
+func TestPebbleDiskStallIsFatal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for pebble's 5 s slow-disk threshold")
+	}
+	dir := t.TempDir()
+	var stalled atomic.Bool
+	fatal := make(chan error, 8)
+	db, err := OpenPebbleWith(PebbleConfig{
+		Dir: dir, FS: stallFS{FS: vfs.Default, stalled: &stalled}, DiskStallLimit: time.Nanosecond,
+		OnFatal: func(err error) {
+			select {
+			case fatal <- err:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stalled.Store(true)
+	go func() { _ = db.Set([]byte("k"), []byte("v"), pebble.Sync) }()
+	select {
+	case err := <-fatal:
+		if !strings.Contains(err.Error(), "disk stalled") {
+			t.Fatalf("fatal error %q does not say the disk stalled", err)
+		}
+		t.Log(err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("no fatal error 20 s into a disk stall")
+	}
+}

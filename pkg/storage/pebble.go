@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -47,6 +48,10 @@ type PebbleConfig struct {
 	// Registerer receives edge_storage_wal_tail_repairs_total; nil
 	// registers nothing.
 	Registerer prometheus.Registerer
+	// DiskStallLimit is how long one disk write or sync may take before the
+	// disk counts as stalled, a fatal error (default 60 s). pebble's disk
+	// health check reports writes slower than 5 s, which are logged.
+	DiskStallLimit time.Duration
 	// FS replaces the file system (tests inject faults); nil is the OS.
 	// The directory probe and the WAL tail check run only on the OS.
 	FS vfs.FS
@@ -60,8 +65,14 @@ func (c PebbleConfig) withDefaults() PebbleConfig {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.DiskStallLimit == 0 {
+		c.DiskStallLimit = DefaultDiskStallLimit
+	}
 	return c
 }
+
+// DefaultDiskStallLimit is PebbleConfig.DiskStallLimit's default.
+const DefaultDiskStallLimit = 60 * time.Second
 
 // Validate reports a config OpenPebbleWith cannot use.
 func (c PebbleConfig) Validate() error {
@@ -107,11 +118,14 @@ func OpenPebbleWith(cfg PebbleConfig) (*pebble.DB, error) {
 	// without them each read seeks the index of every overlapping table.
 	// Setting L0's policy sets it for every level below.
 	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
-	faults := faultListener(cfg.Dir, plog, cfg.OnFatal)
+	faults := faultListener(cfg.Dir, plog, cfg.OnFatal, cfg.DiskStallLimit)
 	if cfg.EventListener != nil {
 		faults = pebble.TeeEventListener(faults, *cfg.EventListener)
 	}
 	opts.EventListener = &faults
+	// Wrap the file system with pebble's disk health check (it reports
+	// writes that take too long through EventListener.DiskSlow).
+	opts.WithFSDefaults()
 	if cfg.FS == nil {
 		// An unwritable or full directory makes pebble retry forever inside
 		// Open; find out first.
@@ -190,7 +204,7 @@ func (l slogPebbleLogger) Fatalf(format string, args ...any) {
 
 // faultListener turns pebble's events that mean the disk failed into
 // fatal errors, and logs the rest of its errors.
-func faultListener(dir string, log *slog.Logger, onFatal FatalFunc) pebble.EventListener {
+func faultListener(dir string, log *slog.Logger, onFatal FatalFunc, stallLimit time.Duration) pebble.EventListener {
 	fatal := func(path string, err error) {
 		if onFatal != nil {
 			onFatal(&FatalError{Path: path, Cause: err})
@@ -208,6 +222,16 @@ func faultListener(dir string, log *slog.Logger, onFatal FatalFunc) pebble.Event
 		DataCorruption: func(info pebble.DataCorruptionInfo) {
 			log.Error("pebble found corrupted data", "file", info.Path, "err", info.Details)
 			fatal(info.Path, fmt.Errorf("corrupted data: %v", info.Details))
+		},
+		// DiskSlow runs on the health checker's goroutine and must not do
+		// I/O or block: a log line and a non-blocking handler only.
+		DiskSlow: func(info pebble.DiskSlowInfo) {
+			if info.Duration >= stallLimit {
+				log.Error("disk stalled", "file", info.Path, "op", info.OpType.String(), "stalled", info.Duration)
+				fatal(info.Path, fmt.Errorf("disk stalled: a %s has not finished after %v", info.OpType, info.Duration.Round(time.Second)))
+				return
+			}
+			log.Warn("slow disk", "file", info.Path, "op", info.OpType.String(), "duration", info.Duration)
 		},
 		WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
 			log.Warn("pebble write stall", "reason", info.Reason)

@@ -37,8 +37,9 @@ func startNode(ctx context.Context, cfg node.Config, faults <-chan error, timeou
 		err error
 	}
 	done := make(chan result, 1)
+	start := newNode
 	go func() {
-		n, err := newNode(cfg)
+		n, err := start(cfg)
 		done <- result{n, err}
 	}()
 	select {

@@ -25,10 +25,11 @@ func (n *Node) fatal(err error) {
 		n.log.Debug("further storage fault", "err", err)
 		return
 	}
-	n.log.Error("storage fault: this node stops serving and must be restarted on a healthy disk", "err", err)
 	if n.cfg.OnFatal != nil {
 		go n.cfg.OnFatal(err)
 	}
+	// Logged after OnFatal is on its way: the log may sit on the failed disk.
+	n.log.Error("storage fault: this node stops serving and must be restarted on a healthy disk", "err", err)
 }
 
 // Fault returns the storage fault that stopped the node, nil while healthy.

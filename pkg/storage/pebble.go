@@ -226,12 +226,17 @@ func faultListener(dir string, log *slog.Logger, onFatal FatalFunc, stallLimit t
 		// DiskSlow runs on the health checker's goroutine and must not do
 		// I/O or block: a log line and a non-blocking handler only.
 		DiskSlow: func(info pebble.DiskSlowInfo) {
-			if info.Duration >= stallLimit {
-				log.Error("disk stalled", "file", info.Path, "op", info.OpType.String(), "stalled", info.Duration)
-				fatal(info.Path, fmt.Errorf("disk stalled: a %s has not finished after %v", info.OpType, info.Duration.Round(time.Second)))
-				return
-			}
-			log.Warn("slow disk", "file", info.Path, "op", info.OpType.String(), "duration", info.Duration)
+			// The log may live on the stalled disk: report from a goroutine
+			// of our own, so the health checker never blocks.
+			go func() {
+				if info.Duration >= stallLimit {
+					fatal(info.Path, fmt.Errorf("disk stalled: a %s has not finished after %v", info.OpType,
+						info.Duration.Round(time.Second)))
+					log.Error("disk stalled", "file", info.Path, "op", info.OpType.String(), "stalled", info.Duration)
+					return
+				}
+				log.Warn("slow disk", "file", info.Path, "op", info.OpType.String(), "duration", info.Duration)
+			}()
 		},
 		WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
 			log.Warn("pebble write stall", "reason", info.Reason)

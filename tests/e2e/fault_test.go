@@ -503,3 +503,27 @@ func TestFaultDamagedRaftMetaIsAnErrorNotASignal(t *testing.T) {
 		t.Fatalf("damaged meta: exit %d, output:\n%s", code, out)
 	}
 }
+
+func TestFaultFullKVDirAtStartExitsWithTheCause(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs real binaries")
+	}
+	bin := buildBinaries(t)
+	p := newProc(t, "full-kv", "us-east", "")
+	kvDir := filepath.Join(p.dir, "kv")
+	mountTmpfs(t, kvDir, "size=1m")
+	// Fill it: the write fails once the file system is full.
+	f, err := os.Create(filepath.Join(kvDir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write(make([]byte, 2<<20))
+	f.Close()
+	fp := startFault(t, bin, p)
+	code := fp.waitExit(t, 10*time.Second)
+	out := fp.out.String()
+	t.Logf("exit %d: %s", code, lastLines(out, 1))
+	if code == 0 || !strings.Contains(out, kvDir) || !strings.Contains(out, "no space left on device") {
+		t.Fatalf("start on a full kv dir: exit %d, output:\n%s", code, out)
+	}
+}

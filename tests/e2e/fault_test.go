@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -525,5 +526,35 @@ func TestFaultFullKVDirAtStartExitsWithTheCause(t *testing.T) {
 	t.Logf("exit %d: %s", code, lastLines(out, 1))
 	if code == 0 || !strings.Contains(out, kvDir) || !strings.Contains(out, "no space left on device") {
 		t.Fatalf("start on a full kv dir: exit %d, output:\n%s", code, out)
+	}
+}
+
+// TestFaultSIGTERMEndsEdgedWithinTheShutdownTimeout holds a request open
+// (a body that never finishes) so the graceful stop cannot complete:
+// SIGTERM still ends edged within --shutdown-timeout and a little more.
+func TestFaultSIGTERMEndsEdgedWithinTheShutdownTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs real binaries")
+	}
+	bin := buildBinaries(t)
+	p := newProc(t, "sigterm", "us-east", "")
+	fp := startFault(t, bin, p, "--shutdown-timeout", "1s")
+	account := readyNode(t, bin, fp)
+	ns := newKVAPI(fp, account).createNamespace(t, "slow")
+	conn, err := net.Dial("tcp", p.http)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "PUT /client/v4/accounts/%s/storage/kv/namespaces/%s/values/k HTTP/1.1\r\nHost: %s\r\n"+
+		"Authorization: Bearer %s\r\nContent-Length: 1000000\r\n\r\npartial", account, ns, p.http, token)
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	_ = fp.cmd.Process.Signal(syscall.SIGTERM)
+	code := fp.waitExit(t, 10*time.Second)
+	took := time.Since(start)
+	t.Logf("exit %d %v after SIGTERM: %s", code, took.Round(time.Millisecond), lastLines(fp.out.String(), 1))
+	if took > 5*time.Second {
+		t.Fatalf("SIGTERM took %v with --shutdown-timeout 1s", took)
 	}
 }

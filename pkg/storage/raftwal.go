@@ -200,6 +200,9 @@ func CheckRaftWAL(walDir string) (*WALTail, error) {
 		if next > size {
 			endedInData = true
 			reason = "last frame cut short"
+			if typ == raftFrameEntry {
+				nEntries++ // an entry whose end is gone: lost too
+			}
 			break
 		}
 		switch typ {

@@ -38,7 +38,11 @@ func (t WALTail) DroppedBytes() int64 { return t.Size - t.Offset }
 
 // LogArgs are slog attributes describing the damage.
 func (t WALTail) LogArgs() []any {
-	return []any{"store", t.Store, "file", t.File, "intact_records", t.Records, "dropped_records", t.Dropped,
+	var dropped any = t.Dropped
+	if t.Dropped < 0 {
+		dropped = "unknown"
+	}
+	return []any{"store", t.Store, "file", t.File, "intact_records", t.Records, "dropped_records", dropped,
 		"offset", t.Offset, "dropped_bytes", t.DroppedBytes(), "reason", t.Reason}
 }
 

@@ -178,6 +178,9 @@ func TestRaftTruncatedWALTail(t *testing.T) {
 		t.Fatalf("truncated raft tail: %+v", tail)
 	}
 	t.Logf("report: %v", tail.LogArgs())
+	if tail.Dropped < 1 {
+		t.Fatalf("the entry the cut went through is not counted as dropped: %+v", tail)
+	}
 	w, meta = openRaftWAL(t, dir)
 	defer meta.Close()
 	defer w.Close()
@@ -256,3 +259,50 @@ func TestGuardFaultTurnsSIGBUSIntoError(t *testing.T) {
 }
 
 var faultSink byte
+
+// A torn write (entry frames without their commit frame, as a crash in
+// the middle of an append leaves) and garbage after the last commit are
+// reported; the intact entries are counted.
+func TestRaftTornWriteAndGarbage(t *testing.T) {
+	dir := t.TempDir()
+	w, meta := openRaftWAL(t, dir)
+	for i := 1; i <= 5; i++ {
+		if err := w.StoreLog(&raft.Log{Index: uint64(i), Term: 1, Data: []byte("entry")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = w.Close()
+	_ = meta.Close()
+	seg := newestWithSuffix(t, dir, ".wal")
+	end := dataEnd(t, seg)
+	clean, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// An entry frame (type 1, length 5, padded to 8) with no commit after it.
+	torn := append([]byte{1, 0, 0, 0, 5, 0, 0, 0}, []byte("torn\x00\x00\x00\x00")...)
+	b := append([]byte(nil), clean...)
+	copy(b[end:], torn)
+	if err := os.WriteFile(seg, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tail, err := CheckRaftWAL(dir)
+	if err != nil || tail == nil || tail.Records != 5 || tail.Dropped != 1 {
+		t.Fatalf("torn write: %+v %v", tail, err)
+	}
+
+	b = append([]byte(nil), clean...)
+	copy(b[end:], []byte{0x7f, 1, 2, 3, 4, 5, 6, 7})
+	if err := os.WriteFile(seg, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tail, err = CheckRaftWAL(dir)
+	if err != nil || tail == nil || !strings.Contains(tail.Reason, "garbage") {
+		t.Fatalf("garbage: %+v %v", tail, err)
+	}
+	args := fmt.Sprint(tail.LogArgs())
+	if !strings.Contains(args, "dropped_records 0") {
+		t.Fatalf("log args %s", args)
+	}
+}

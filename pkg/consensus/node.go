@@ -72,7 +72,7 @@ func Open(cfg Config) (*Node, error) {
 	hlog := hclog.New(&hclog.LoggerOptions{
 		Name:   "raft",
 		Level:  hclog.Info,
-		Output: logadapt.Writer(cfg.Logger.With("component", "raft-lib")),
+		Output: logadapt.WriterFunc(cfg.Logger.With("component", "raft-lib"), departedPeerNoise(cfg.Members)),
 	})
 	walDir := filepath.Join(cfg.Dir, "wal")
 	if err := os.MkdirAll(walDir, 0o700); err != nil {
@@ -81,7 +81,7 @@ func Open(cfg Config) (*Node, error) {
 	// raft-wal's Close does not close the meta store it opens itself, which
 	// would keep its bolt file locked after shutdown; own it instead.
 	meta := &metadb.BoltMetaDB{}
-	wal, err := raftwal.Open(walDir, raftwal.WithLogger(hlog.Named("wal")), raftwal.WithMetaStore(meta))
+	wal, err := openLog(walDir, hlog.Named("wal"), meta, log, cfg.Registerer)
 	if err != nil {
 		_ = meta.Close()
 		return nil, fmt.Errorf("open raft log: %w", err)
@@ -132,7 +132,7 @@ func Open(cfg Config) (*Node, error) {
 		}
 		log.Info("bootstrapped a new cluster", "node", cfg.NodeID, "addr", transport.LocalAddr())
 	}
-	r, err := raft.NewRaft(rc, cfg.FSM, wal, wal, snaps, transport)
+	r, err := raft.NewRaft(rc, cfg.FSM, withFatal(wal, walDir, cfg.OnFatal), wal, snaps, transport)
 	if err != nil {
 		_ = transport.Close()
 		_ = wal.Close()

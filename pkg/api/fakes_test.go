@@ -3,17 +3,16 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/edgeplane/edgeplane/pkg/wire"
+	"github.com/edgeplane/edgeplane/pkg/wire/wiretest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -184,63 +183,17 @@ func envelope(t *testing.T, w *httptest.ResponseRecorder) wire.Envelope {
 
 func decodeEnvelope(t *testing.T, body []byte) wire.Envelope {
 	t.Helper()
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		t.Fatalf("body is not JSON: %v: %q", err, body)
-	}
-	for _, k := range []string{"success", "errors", "messages", "result"} {
-		if _, ok := raw[k]; !ok {
-			t.Fatalf("envelope lacks %q: %s", k, body)
-		}
-	}
-	var env wire.Envelope
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&env); err != nil {
-		t.Fatalf("decode envelope: %v: %s", err, body)
-	}
-	if env.Errors == nil || env.Messages == nil {
-		t.Fatalf("errors and messages must be arrays, not null: %s", body)
-	}
-	return env
+	return wiretest.DecodeEnvelope(t, body)
 }
 
 // wantError checks an error envelope's status and code.
 func wantError(t *testing.T, w *httptest.ResponseRecorder, status, code int) wire.Envelope {
 	t.Helper()
-	if w.Code != status {
-		t.Fatalf("status = %d, want %d; body %s", w.Code, status, w.Body)
-	}
-	env := envelope(t, w)
-	if env.Success {
-		t.Fatalf("success = true on an error: %s", w.Body)
-	}
-	if len(env.Errors) != 1 || env.Errors[0].Code != code {
-		t.Fatalf("errors = %+v, want one with code %d", env.Errors, code)
-	}
-	if string(env.Result) != "null" {
-		t.Fatalf("result = %s, want null", env.Result)
-	}
-	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Fatalf("Content-Type = %q", ct)
-	}
-	return env
+	return wiretest.WantError(t, w, status, code)
 }
 
 // result decodes a successful envelope's result into v.
 func result(t *testing.T, w *httptest.ResponseRecorder, v any) wire.Envelope {
 	t.Helper()
-	if w.Code != http.StatusOK {
-		t.Fatalf("status = %d, want 200; body %s", w.Code, w.Body)
-	}
-	env := envelope(t, w)
-	if !env.Success || len(env.Errors) != 0 {
-		t.Fatalf("not a success envelope: %s", w.Body)
-	}
-	if v != nil {
-		if err := json.Unmarshal(env.Result, v); err != nil {
-			t.Fatalf("decode result: %v: %s", err, env.Result)
-		}
-	}
-	return env
+	return wiretest.Result(t, w, v)
 }

@@ -6,11 +6,8 @@ import (
 	"github.com/edgeplane/edgeplane/pkg/api/apitest"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/hlc"
@@ -34,90 +31,6 @@ var (
 	wantError = apitest.WantError
 	request   = apitest.Request
 )
-
-// fakeKVStorage is an in-memory Storage: last-writer-wins Apply, raw
-// Get, live-only sorted List.
-type fakeKVStorage struct {
-	mu      sync.Mutex
-	data    map[string]map[string]Entry
-	applies int
-}
-
-func newFakeKVStorage() *fakeKVStorage {
-	return &fakeKVStorage{data: map[string]map[string]Entry{}}
-}
-
-func (f *fakeKVStorage) Apply(entries []Entry) ([]bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.applies++
-	out := make([]bool, len(entries))
-	for i, e := range entries {
-		if f.data[e.Namespace] == nil {
-			f.data[e.Namespace] = map[string]Entry{}
-		}
-		cur, ok := f.data[e.Namespace][e.Key]
-		if !ok || e.Wins(cur) {
-			f.data[e.Namespace][e.Key] = e
-			out[i] = true
-		}
-	}
-	return out, nil
-}
-
-func (f *fakeKVStorage) Get(ns, key string) (Entry, bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	e, ok := f.data[ns][key]
-	return e, ok, nil
-}
-
-func (f *fakeKVStorage) GetMany(ns string, keys []string) ([]Entry, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []Entry
-	for _, k := range keys {
-		if e, ok := f.data[ns][k]; ok {
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
-
-func (f *fakeKVStorage) List(ns, prefix, startAfter string, limit int, now time.Time) ([]Entry, bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var keys []string
-	for k, e := range f.data[ns] {
-		if strings.HasPrefix(k, prefix) && k > startAfter && e.Live(now) {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	more := len(keys) > limit
-	if more {
-		keys = keys[:limit]
-	}
-	out := make([]Entry, len(keys))
-	for i, k := range keys {
-		out[i] = f.data[ns][k]
-	}
-	return out, more, nil
-}
-
-// snapshot returns a copy of everything stored, tombstones included, to
-// show that a refused request changed nothing.
-func (f *fakeKVStorage) snapshot() map[string]Entry {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := map[string]Entry{}
-	for ns, m := range f.data {
-		for k, e := range m {
-			out[ns+"\x00"+k] = e
-		}
-	}
-	return out
-}
 
 // kvEnv is an API server with KV's routes and namespaces mounted over an
 // in-memory catalog and a real Service.
@@ -157,7 +70,7 @@ func (p pebbleKVStorage) snapshot() map[string]Entry {
 
 // newKVEnv builds a KV test server over an in-memory fake store.
 func newKVEnv(t *testing.T) *kvEnv {
-	return newKVEnvWith(t, func(*apitest.Catalog) kvDumper { return newFakeKVStorage() })
+	return newKVEnvWith(t, func(*apitest.Catalog) kvDumper { return newFakeStorage() })
 }
 
 // newPebbleKVEnv builds a KV test server over the real pebble store.

@@ -95,6 +95,20 @@ func (f *fakeStorage) count(ns string) int {
 	return len(f.data[ns])
 }
 
+// snapshot returns a copy of everything stored, tombstones included, to
+// show that a refused request changed nothing.
+func (f *fakeStorage) snapshot() map[string]Entry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]Entry{}
+	for ns, m := range f.data {
+		for k, e := range m {
+			out[ns+"\x00"+k] = e
+		}
+	}
+	return out
+}
+
 // recordingPublisher remembers what was published.
 type recordingPublisher struct {
 	mu      sync.Mutex

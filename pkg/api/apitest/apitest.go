@@ -10,13 +10,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +23,7 @@ import (
 	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/service"
 	"github.com/edgeplane/edgeplane/pkg/wire"
+	"github.com/edgeplane/edgeplane/pkg/wire/wiretest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -143,70 +142,15 @@ func Request(method, target, token string, body io.Reader) *http.Request {
 	return r
 }
 
-// DecodeEnvelope decodes a v4 envelope strictly, failing the test when the
-// body is not one.
-func DecodeEnvelope(t testing.TB, body []byte) wire.Envelope {
-	t.Helper()
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		t.Fatalf("body is not JSON: %v: %q", err, body)
-	}
-	for _, k := range []string{"success", "errors", "messages", "result"} {
-		if _, ok := raw[k]; !ok {
-			t.Fatalf("envelope lacks %q: %s", k, body)
-		}
-	}
-	var env wire.Envelope
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&env); err != nil {
-		t.Fatalf("decode envelope: %v: %s", err, body)
-	}
-	if env.Errors == nil || env.Messages == nil {
-		t.Fatalf("errors and messages must be arrays, not null: %s", body)
-	}
-	return env
-}
-
-// WantError checks an error envelope's status and code.
-func WantError(t testing.TB, w *httptest.ResponseRecorder, status, code int) wire.Envelope {
-	t.Helper()
-	if w.Code != status {
-		t.Fatalf("status = %d, want %d; body %s", w.Code, status, w.Body)
-	}
-	env := DecodeEnvelope(t, w.Body.Bytes())
-	if env.Success {
-		t.Fatalf("success = true on an error: %s", w.Body)
-	}
-	if len(env.Errors) != 1 || env.Errors[0].Code != code {
-		t.Fatalf("errors = %+v, want one with code %d", env.Errors, code)
-	}
-	if string(env.Result) != "null" {
-		t.Fatalf("result = %s, want null", env.Result)
-	}
-	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Fatalf("Content-Type = %q", ct)
-	}
-	return env
-}
-
-// Result decodes a successful envelope's result into v (nil skips it).
-func Result(t testing.TB, w *httptest.ResponseRecorder, v any) wire.Envelope {
-	t.Helper()
-	if w.Code != http.StatusOK {
-		t.Fatalf("status = %d, want 200; body %s", w.Code, w.Body)
-	}
-	env := DecodeEnvelope(t, w.Body.Bytes())
-	if !env.Success || len(env.Errors) != 0 {
-		t.Fatalf("not a success envelope: %s", w.Body)
-	}
-	if v != nil {
-		if err := json.Unmarshal(env.Result, v); err != nil {
-			t.Fatalf("decode result: %v: %s", err, env.Result)
-		}
-	}
-	return env
-}
+// The envelope checks of wiretest, for tests that build on this package.
+var (
+	// DecodeEnvelope is wiretest.DecodeEnvelope.
+	DecodeEnvelope = wiretest.DecodeEnvelope
+	// WantError is wiretest.WantError.
+	WantError = wiretest.WantError
+	// Result is wiretest.Result.
+	Result = wiretest.Result
+)
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers (a log sink).
 type SyncBuffer struct {

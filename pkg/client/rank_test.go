@@ -121,22 +121,3 @@ func TestOrderByRTTTiesKeepTheGivenOrder(t *testing.T) {
 	}
 }
 
-// Equal endpoints pick the first given, call after call: a put and the
-// get after it reach the same node.
-func TestClientPicksTheSameAmongEqualEndpoints(t *testing.T) {
-	nodes := []*fakeNode{newFakeNode(t, "n1", "tok", 0), newFakeNode(t, "n2", "tok", 0), newFakeNode(t, "n3", "tok", 0)}
-	eps := []string{nodes[1].srv.URL, nodes[0].srv.URL, nodes[2].srv.URL}
-	for range 20 {
-		c, err := New(eps, "tok")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := c.Select(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != eps[0] {
-			t.Fatalf("picked %s, want the first given %s", got, eps[0])
-		}
-	}
-}

@@ -42,6 +42,7 @@ type options struct {
 	gcPercent       int
 	gcPercentSet    bool // given as flag, EDGE_GC_PERCENT or in the config file
 	showVersion     bool
+	tlsOptions      // tls.go
 }
 
 func defaultNodeID() string {
@@ -86,6 +87,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "Go GC target (as GOGC; a GOGC variable wins unless this is given): more heap, less CPU spent collecting")
 	fs.StringVar(&o.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof profiles on this address (off when empty; keep it private)")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	addTLSFlags(fs, &o.tlsOptions)
 	return fs
 }
 
@@ -178,6 +180,9 @@ func (o *options) nodeConfig() (node.Config, error) {
 			return cfg, fmt.Errorf("--gossip-key: not base64: %w", err)
 		}
 		cfg.GossipKey = k
+	}
+	if err := o.tlsOptions.apply(&cfg); err != nil {
+		return cfg, err
 	}
 	return cfg, cfg.Validate()
 }

@@ -36,7 +36,8 @@ type Options struct {
 	// fast background timers, FastServices).
 	Services []service.Factory
 	// TLS runs every node with mutual TLS and an HTTPS API, certificates
-	// from a CA made for the cluster (see CADir, HTTPClient).
+	// from a CA made for the cluster (see CADir, HTTPClient). EDGE_TEST_TLS=1
+	// turns it on for every cluster.
 	TLS bool
 }
 
@@ -121,6 +122,9 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	if opts.Voters == 0 {
 		opts.Voters = 3
+	}
+	if os.Getenv("EDGE_TEST_TLS") == "1" {
+		opts.TLS = true // run any suite over mutual TLS
 	}
 	c := &Cluster{t: t, opts: opts, faults: netfault.NewTable(), token: "test-admin-token", log: testLogger(opts.LogLevel), scheme: "http"}
 	if opts.TLS {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -133,6 +132,10 @@ func runBenchKV(ctx context.Context, a *app, cfg benchConfig) (benchReport, erro
 	}
 	hc := newBenchHTTPClient(cfg.concurrency, a.timeout)
 	defer hc.CloseIdleConnections()
+	if err := a.trustCA(hc); err != nil {
+		return benchReport{}, err
+	}
+	tlsCfg, _ := a.tlsConfig()
 	acc := cfg.account
 	if acc == "" {
 		c, err := client.New(eps[:1], a.token, client.WithHTTPClient(hc))
@@ -161,7 +164,7 @@ func runBenchKV(ctx context.Context, a *app, cfg benchConfig) (benchReport, erro
 	rep := benchReport{Endpoint: eps[0], Concurrency: cfg.concurrency, Keys: cfg.keys, ValueBytes: cfg.valueSize,
 		PhaseSecs: cfg.duration.Seconds()}
 	edge, err := benchTargetRun(ctx, &edgeTarget{label: "edgeplane", endpoint: eps[0], token: a.token, account: acc, ns: ns.ID, timeout: a.timeout,
-		scrape: &http.Client{Timeout: a.timeout}}, cfg)
+		scrape: a.httpClient(), tls: tlsCfg}, cfg)
 	if err != nil {
 		return benchReport{}, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,6 +23,7 @@ type edgeTarget struct {
 	ns       string
 	timeout  time.Duration
 	scrape   *http.Client // for /metrics
+	tls      *tls.Config  // --ca-cert: roots for https:// (nil: system roots)
 }
 
 // newBenchHTTPClient is a keep-alive HTTP/1.1 client for the bench's
@@ -55,6 +57,9 @@ func (t *edgeTarget) open(context.Context) (benchConn, error) {
 	hc, err := newHTTPConn(t.endpoint, hdr, t.timeout)
 	if err != nil {
 		return nil, err
+	}
+	if hc.tls != nil && t.tls != nil {
+		hc.tls.RootCAs = t.tls.RootCAs
 	}
 	prefix := strings.TrimRight(t.endpoint, "/")
 	if u, err := url.Parse(prefix); err == nil {

@@ -203,10 +203,10 @@ func TestWaitFor(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	running := &startedProc{exited: make(chan struct{})}
-	if err := waitFor(ctx, srv.URL, (*client.Client).Healthz, running); err != nil || calls.Load() != 0 {
+	if err := waitFor(ctx, srv.URL, "", (*client.Client).Healthz, running); err != nil || calls.Load() != 0 {
 		t.Fatalf("waitFor healthz: %v (%d readyz calls)", err, calls.Load())
 	}
-	if err := waitFor(ctx, srv.URL, (*client.Client).Ready, running); err != nil {
+	if err := waitFor(ctx, srv.URL, "", (*client.Client).Ready, running); err != nil {
 		t.Fatalf("waitFor readyz: %v", err)
 	}
 	if calls.Load() != 3 {
@@ -215,14 +215,14 @@ func TestWaitFor(t *testing.T) {
 
 	exited := &startedProc{exited: make(chan struct{}), err: errors.New("exit status 2")}
 	close(exited.exited)
-	err := waitFor(ctx, deadEndpoint(t), (*client.Client).Ready, exited)
+	err := waitFor(ctx, deadEndpoint(t), "", (*client.Client).Ready, exited)
 	if err == nil || !strings.Contains(err.Error(), "exit status 2") {
 		t.Fatalf("waitFor on an exited process = %v", err)
 	}
 
 	short, cancelShort := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancelShort()
-	err = waitFor(short, deadEndpoint(t), (*client.Client).Ready, running)
+	err = waitFor(short, deadEndpoint(t), "", (*client.Client).Ready, running)
 	if err == nil || !strings.Contains(err.Error(), "not ready") {
 		t.Fatalf("waitFor past its deadline = %v", err)
 	}

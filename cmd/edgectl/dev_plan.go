@@ -44,6 +44,12 @@ type devConfig struct {
 	LogFormat string
 	// Token is the admin token every node gets in EDGE_ADMIN_TOKEN.
 	Token string
+	// Insecure starts the nodes without TLS and gossip key (plain HTTP).
+	// Otherwise every node gets mutual TLS with its certificate in
+	// DIR/tls, an HTTPS API and GossipKey (see dev_tls.go).
+	Insecure bool
+	// GossipKey (base64) is every node's EDGE_GOSSIP_KEY unless Insecure.
+	GossipKey string
 }
 
 // defaultDevConfig returns the flags' defaults.
@@ -91,6 +97,9 @@ func (c devConfig) Validate() error {
 	if c.Token == "" {
 		errs = append(errs, errors.New("admin token: empty"))
 	}
+	if !c.Insecure && c.GossipKey == "" {
+		errs = append(errs, errors.New("gossip key: empty (or --insecure)"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -109,10 +118,12 @@ type devNode struct {
 	Args []string
 	// Env is the process environment.
 	Env []string
+	// Scheme of the API: https, or http with --insecure.
+	Scheme string
 }
 
 // Endpoint is the node's public API base URL.
-func (n devNode) Endpoint() string { return "http://" + n.HTTPAddr }
+func (n devNode) Endpoint() string { return n.Scheme + "://" + n.HTTPAddr }
 
 // planNodes works out every node of the cluster: ids node-1.., regions
 // round-robin, addresses BaseIP+i with the default ports, data and log
@@ -135,6 +146,11 @@ func planNodes(c devConfig, baseEnv []string) ([]devNode, error) {
 		}
 	}
 	env = append(env, "EDGE_ADMIN_TOKEN="+c.Token)
+	scheme := "http"
+	if !c.Insecure {
+		env = append(env, "EDGE_GOSSIP_KEY="+c.GossipKey)
+		scheme = "https"
+	}
 
 	ip := netip.MustParseAddr(c.BaseIP)
 	nodes := make([]devNode, 0, c.Nodes)
@@ -155,6 +171,7 @@ func planNodes(c devConfig, baseEnv []string) ([]devNode, error) {
 			DataDir:    filepath.Join(c.Dir, id),
 			LogFile:    filepath.Join(c.Dir, id+".log"),
 			Env:        env,
+			Scheme:     scheme,
 		}
 		n.Args = []string{
 			"--node-id", n.ID,
@@ -172,6 +189,9 @@ func planNodes(c devConfig, baseEnv []string) ([]devNode, error) {
 		}
 		if c.Global {
 			n.Args = append(n.Args, "--region-latency", c.Latency.String())
+		}
+		if !c.Insecure {
+			n.Args = append(n.Args, devTLSArgs(c.Dir, id)...)
 		}
 		nodes = append(nodes, n)
 		ip = ip.Next()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/edgeplane/edgeplane/pkg/tlsutil"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ func testDevConfig(t *testing.T) devConfig {
 	cfg := defaultDevConfig()
 	cfg.Dir = t.TempDir()
 	cfg.Token = "0123456789abcdef0123456789abcdef"
+	cfg.GossipKey = "Z29zc2lwLWtleS0xNi1ieXQ="
 	return cfg
 }
 
@@ -63,13 +65,21 @@ func TestPlanNodesDefaults(t *testing.T) {
 		if _, ok := argValue(n.Args, "--region-latency"); ok {
 			t.Errorf("%s has --region-latency without --global", id)
 		}
-		if n.LogFile != cfg.Dir+"/"+id+".log" || n.Endpoint() != "http://"+ip+":8787" {
+		if n.LogFile != cfg.Dir+"/"+id+".log" || n.Endpoint() != "https://"+ip+":8787" {
 			t.Errorf("%s log %q endpoint %q", id, n.LogFile, n.Endpoint())
 		}
 		if strings.Contains(strings.Join(n.Args, " "), cfg.Token) {
 			t.Errorf("%s has the token in argv: %q", id, n.Args)
 		}
-		wantEnv := []string{"PATH=/usr/bin", "HOME=/home/x", "EDGE_ADMIN_TOKEN=" + cfg.Token}
+		for flag, file := range map[string]string{"--tls-ca": "ca.crt", "--tls-cert": id + ".crt", "--tls-key": id + ".key"} {
+			if got, _ := argValue(n.Args, flag); got != cfg.Dir+"/tls/"+file {
+				t.Errorf("%s %s = %q, want %s/tls/%s", id, flag, got, cfg.Dir, file)
+			}
+		}
+		if strings.Contains(strings.Join(n.Args, " "), cfg.GossipKey) {
+			t.Errorf("%s has the gossip key in argv: %q", id, n.Args)
+		}
+		wantEnv := []string{"PATH=/usr/bin", "HOME=/home/x", "EDGE_ADMIN_TOKEN=" + cfg.Token, "EDGE_GOSSIP_KEY=" + cfg.GossipKey}
 		if !slices.Equal(n.Env, wantEnv) {
 			t.Errorf("%s env = %q, want %q", id, n.Env, wantEnv)
 		}
@@ -138,5 +148,55 @@ func TestNewTokenIsRandomHex(t *testing.T) {
 	a, b := newToken(), newToken()
 	if len(a) != 32 || strings.Trim(a, "0123456789abcdef") != "" || a == b {
 		t.Fatalf("tokens %q %q", a, b)
+	}
+}
+
+func TestPlanNodesInsecure(t *testing.T) {
+	cfg := testDevConfig(t)
+	cfg.Insecure, cfg.GossipKey = true, ""
+	nodes, err := planNodes(cfg, []string{"PATH=/usr/bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if _, ok := argValue(n.Args, "--tls-ca"); ok {
+			t.Errorf("%s has TLS flags with --insecure: %q", n.ID, n.Args)
+		}
+		if !strings.HasPrefix(n.Endpoint(), "http://") {
+			t.Errorf("%s endpoint %q", n.ID, n.Endpoint())
+		}
+		if want := []string{"PATH=/usr/bin", "EDGE_ADMIN_TOKEN=" + cfg.Token}; !slices.Equal(n.Env, want) {
+			t.Errorf("%s env %q, want %q", n.ID, n.Env, want)
+		}
+	}
+	cfg.Insecure = false
+	if _, err := planNodes(cfg, nil); err == nil {
+		t.Error("TLS plan without a gossip key accepted")
+	}
+}
+
+func TestEnsureDevTLSCreatesOnceAndReuses(t *testing.T) {
+	cfg := testDevConfig(t)
+	nodes, err := planNodes(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ensureDevTLS(cfg.Dir, nodes)
+	if err != nil || len(key) != 44 {
+		t.Fatalf("gossip key %q: %v", key, err)
+	}
+	for _, n := range nodes {
+		ca, cert, k := tlsutil.NodeFiles(devTLSDir(cfg.Dir), n.ID)
+		r, err := tlsutil.NewReloader(ca, cert, k)
+		if err != nil {
+			t.Fatalf("%s: %v", n.ID, err)
+		}
+		if r.Identity() != tlsutil.NodeIdentity(n.ID) || len(r.Leaf().IPAddresses) != 1 || r.Leaf().IPAddresses[0].String() != n.IP {
+			t.Errorf("%s: identity %s, IPs %v", n.ID, r.Identity(), r.Leaf().IPAddresses)
+		}
+	}
+	again, err := ensureDevTLS(cfg.Dir, nodes)
+	if err != nil || again != key {
+		t.Fatalf("second run: key %q (was %q): %v", again, key, err)
 	}
 }

@@ -25,6 +25,7 @@ type devState struct {
 	Dir     string         `json:"dir"`
 	Edged   string         `json:"edged"`
 	Token   string         `json:"token"`
+	CACert  string         `json:"ca_cert,omitempty"` // the cluster CA without --insecure
 	Started time.Time      `json:"started"`
 	Nodes   []devStateNode `json:"nodes"`
 }

@@ -33,6 +33,7 @@ type devUpResult struct {
 	Dir       string         `json:"dir"`
 	Token     string         `json:"token"`
 	Endpoints []string       `json:"endpoints"`
+	CACert    string         `json:"ca_cert,omitempty"`
 	Nodes     []devStateNode `json:"nodes"`
 	Export    string         `json:"export"`
 }
@@ -48,8 +49,10 @@ func newDevUpCmd(a *app) *cobra.Command {
 		Short: "Start a local cluster of edged processes",
 		Long: "Start N edged processes: node i listens on --base-ip + i with the default ports, data in " +
 			"DIR/node-N, log in DIR/node-N.log. node-1 bootstraps, the others join it. Every node gets the same " +
-			"generated admin token (in its environment). Waits until each answers /readyz, then prints the " +
-			"endpoints, the token and an export line for EDGE_ENDPOINT and EDGE_TOKEN.",
+			"generated admin token (in its environment). Unless --insecure, the nodes talk mutual TLS with " +
+			"certificates from a CA created in DIR/tls, encrypt gossip with a generated key and serve HTTPS. " +
+			"Waits until each answers /readyz, then prints the endpoints, the token, the CA and an export line " +
+			"for EDGE_ENDPOINT, EDGE_TOKEN and EDGE_CA_CERT.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Regions = splitList(regions)
@@ -59,6 +62,18 @@ func newDevUpCmd(a *app) *cobra.Command {
 			}
 			cfg.Dir = dir
 			cfg.Token = newToken()
+			if !cfg.Insecure {
+				// Plan first for the node addresses, then issue their
+				// certificates and the gossip key, then plan with it.
+				cfg.GossipKey = "pending"
+				planned, err := planNodes(cfg, nil)
+				if err != nil {
+					return err
+				}
+				if cfg.GossipKey, err = ensureDevTLS(cfg.Dir, planned); err != nil {
+					return err
+				}
+			}
 			nodes, err := planNodes(cfg, a.environ())
 			if err != nil {
 				return err
@@ -84,6 +99,7 @@ func newDevUpCmd(a *app) *cobra.Command {
 	f.DurationVar(&cfg.Latency, "latency", cfg.Latency, "one-way latency between regions with --global")
 	f.StringVar(&cfg.BaseIP, "base-ip", cfg.BaseIP, "address of node-1; node i gets base-ip + i")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "edged log format: text or json")
+	f.BoolVar(&cfg.Insecure, "insecure", false, "no TLS and no gossip key: plain HTTP and plaintext between nodes")
 	return cmd
 }
 
@@ -99,6 +115,9 @@ func devUp(ctx context.Context, edged string, cfg devConfig, nodes []devNode) (d
 		return devState{}, err
 	}
 	st := devState{Version: devStateVersion, Dir: cfg.Dir, Edged: edged, Token: cfg.Token, Started: time.Now().UTC()}
+	if !cfg.Insecure {
+		st.CACert = devCAFile(cfg.Dir)
+	}
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	procs := make([]*startedProc, 0, len(nodes))
@@ -130,7 +149,7 @@ func devUp(ctx context.Context, edged string, cfg devConfig, nodes []devNode) (d
 	if err := start(nodes[0]); err != nil {
 		return fail(nodes[0], err)
 	}
-	if err := waitFor(ctx, nodes[0].Endpoint(), (*client.Client).Healthz, procs[0]); err != nil {
+	if err := waitFor(ctx, nodes[0].Endpoint(), st.CACert, (*client.Client).Healthz, procs[0]); err != nil {
 		return fail(nodes[0], err)
 	}
 	for _, n := range nodes[1:] {
@@ -139,7 +158,7 @@ func devUp(ctx context.Context, edged string, cfg devConfig, nodes []devNode) (d
 		}
 	}
 	for i, n := range nodes {
-		if err := waitFor(ctx, n.Endpoint(), (*client.Client).Ready, procs[i]); err != nil {
+		if err := waitFor(ctx, n.Endpoint(), st.CACert, (*client.Client).Ready, procs[i]); err != nil {
 			return fail(n, err)
 		}
 	}
@@ -168,9 +187,14 @@ func checkNotRunning(dir string) error {
 }
 
 // waitFor polls endpoint with check (Client.Healthz or Client.Ready) until
-// it succeeds, the process p exits or ctx ends.
-func waitFor(ctx context.Context, endpoint string, check func(*client.Client, context.Context) error, p *startedProc) error {
-	c, err := client.New([]string{endpoint}, "", client.WithTimeout(readyProbeTimeout))
+// it succeeds, the process p exits or ctx ends. caCert, when not empty, is
+// the CA the endpoint's HTTPS certificate comes from.
+func waitFor(ctx context.Context, endpoint, caCert string, check func(*client.Client, context.Context) error, p *startedProc) error {
+	opts := []client.Option{client.WithTimeout(readyProbeTimeout)}
+	if caCert != "" {
+		opts = append(opts, client.WithCACert(caCert))
+	}
+	c, err := client.New([]string{endpoint}, "", opts...)
 	if err != nil {
 		return err
 	}
@@ -232,7 +256,11 @@ func splitList(s string) []string {
 
 // exportLine is the shell line that points edgectl at the cluster.
 func exportLine(st devState) string {
-	return "export EDGE_ENDPOINT=" + strings.Join(stateEndpoints(st), ",") + " EDGE_TOKEN=" + st.Token
+	line := "export EDGE_ENDPOINT=" + strings.Join(stateEndpoints(st), ",") + " EDGE_TOKEN=" + st.Token
+	if st.CACert != "" {
+		line += " EDGE_CA_CERT=" + st.CACert
+	}
+	return line
 }
 
 // stateEndpoints lists the nodes' endpoints.
@@ -248,7 +276,7 @@ func stateEndpoints(st devState) []string {
 func printDevUp(a *app, st devState) error {
 	if a.jsonOutput() {
 		return writeJSON(a.stdout, devUpResult{
-			Dir: st.Dir, Token: st.Token, Endpoints: stateEndpoints(st), Nodes: st.Nodes, Export: exportLine(st),
+			Dir: st.Dir, Token: st.Token, Endpoints: stateEndpoints(st), CACert: st.CACert, Nodes: st.Nodes, Export: exportLine(st),
 		})
 	}
 	fmt.Fprintf(a.stdout, "dev cluster of %d node(s) ready in %s\n", len(st.Nodes), st.Dir)
@@ -258,6 +286,11 @@ func printDevUp(a *app, st devState) error {
 	}
 	if err := t.flush(); err != nil {
 		return err
+	}
+	if st.CACert != "" {
+		fmt.Fprintf(a.stdout, "tls: mutual TLS between nodes, gossip encrypted; API over HTTPS, CA %s\n", st.CACert)
+	} else {
+		fmt.Fprintf(a.stdout, "INSECURE: plaintext between nodes and plain HTTP (--insecure)\n")
 	}
 	fmt.Fprintf(a.stdout, "token: %s\n%s\n", st.Token, exportLine(st))
 	return nil

@@ -37,6 +37,7 @@ type app struct {
 	token     string
 	output    string
 	timeout   time.Duration
+	caCert    string // --ca-cert (tls_client.go)
 }
 
 // run executes edgectl with args and returns the process exit code. Errors
@@ -74,6 +75,7 @@ func newRootCmd(a *app) *cobra.Command {
 	f.StringVar(&a.endpoints, "endpoint", endpoint,
 		"edged base URL(s), comma-separated; the nearest reachable one is used (env EDGE_ENDPOINT)")
 	f.StringVar(&a.token, "token", a.getenv("EDGE_TOKEN"), "API token (env EDGE_TOKEN)")
+	f.StringVar(&a.caCert, "ca-cert", a.getenv("EDGE_CA_CERT"), "CA certificate (PEM) to trust for https:// endpoints, e.g. the cluster CA (env EDGE_CA_CERT)")
 	f.StringVarP(&a.output, "output", "o", outputTable, "output format: table or json")
 	f.DurationVar(&a.timeout, "timeout", defaultTimeout, "bound on each call to the cluster")
 	root.AddCommand(
@@ -104,7 +106,11 @@ func (a *app) validate() error {
 
 // client makes an API client for the --endpoint list and --token.
 func (a *app) client() (*client.Client, error) {
-	c, err := client.New(client.SplitEndpoints(a.endpoints), a.token, client.WithTimeout(a.timeout))
+	opts := []client.Option{client.WithTimeout(a.timeout)}
+	if a.caCert != "" {
+		opts = append(opts, client.WithCACert(a.caCert))
+	}
+	c, err := client.New(client.SplitEndpoints(a.endpoints), a.token, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
@@ -112,8 +118,12 @@ func (a *app) client() (*client.Client, error) {
 }
 
 // httpClient is a plain HTTP client bounded by --timeout, for probes.
+// It trusts --ca-cert when given (an unreadable file shows up as TLS
+// errors of the probes).
 func (a *app) httpClient() *http.Client {
-	return &http.Client{Timeout: a.timeout}
+	hc := &http.Client{Timeout: a.timeout}
+	_ = a.trustCA(hc)
+	return hc
 }
 
 // jsonOutput reports whether -o json was asked for.

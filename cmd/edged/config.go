@@ -43,6 +43,7 @@ type options struct {
 	gcPercentSet    bool // given as flag, EDGE_GC_PERCENT or in the config file
 	showVersion     bool
 	shutdownTimeout time.Duration
+	tlsOptions      // tls.go
 }
 
 func defaultNodeID() string {
@@ -89,6 +90,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout,
 		"on SIGTERM, how long a graceful leave may take before edged exits anyway (a second signal exits at once)")
+	addTLSFlags(fs, &o.tlsOptions)
 	return fs
 }
 
@@ -184,6 +186,9 @@ func (o *options) nodeConfig() (node.Config, error) {
 			return cfg, fmt.Errorf("--gossip-key: not base64: %w", err)
 		}
 		cfg.GossipKey = k
+	}
+	if err := o.tlsOptions.apply(&cfg); err != nil {
+		return cfg, err
 	}
 	return cfg, cfg.Validate()
 }

@@ -55,6 +55,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cfg.Version = version.Version
 	cfg.Logger = log
+	if err := checkSecure(cfg, opts.insecure, log); err != nil {
+		return err
+	}
 	faults := make(chan error, 1)
 	cfg.OnFatal = func(err error) {
 		select {
@@ -72,6 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	defer watchReload(n, log)()
 	printWelcome(stdout, n, cfg)
 	select {
 	case <-ctx.Done():
@@ -86,14 +90,22 @@ func printWelcome(w io.Writer, n *node.Node, cfg node.Config) {
 	addrs := n.Addr()
 	token, generated := n.AdminToken()
 	fmt.Fprintf(w, "edged %s: node %s in region %s\n", cfg.Version, cfg.NodeID, cfg.Region)
-	fmt.Fprintf(w, "  API:     http://%s/client/v4  (metrics: http://%s/metrics)\n", addrs.HTTP, addrs.HTTP)
+	scheme := n.HTTPScheme()
+	fmt.Fprintf(w, "  API:     %s://%s/client/v4  (metrics: %s://%s/metrics)\n", scheme, addrs.HTTP, scheme, addrs.HTTP)
 	fmt.Fprintf(w, "  gossip:  %s   grpc: %s   raft: %s\n", addrs.Gossip, addrs.GRPC, addrs.Raft)
 	if generated {
 		fmt.Fprintf(w, "  admin token (generated, shown once, kept in %s/admin-token):\n    %s\n", cfg.DataDir, token)
 	} else {
 		fmt.Fprintf(w, "  admin token: as configured, or in %s/admin-token\n", cfg.DataDir)
 	}
-	fmt.Fprintf(w, "  try:     edgectl --endpoint http://%s --token <token> status\n", addrs.HTTP)
+	if n.TLSEnabled() {
+		fmt.Fprintf(w, "  tls:     mutual TLS between members; CA %s\n", cfg.TLS.CAFile)
+	}
+	caHint := ""
+	if scheme == "https" {
+		caHint = " --ca-cert " + cfg.TLS.CAFile
+	}
+	fmt.Fprintf(w, "  try:     edgectl --endpoint %s://%s%s --token <token> status\n", scheme, addrs.HTTP, caHint)
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

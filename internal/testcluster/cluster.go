@@ -35,6 +35,10 @@ type Options struct {
 	// Services are the nodes' services (default: the built-in ones with
 	// fast background timers, FastServices).
 	Services []service.Factory
+	// TLS runs every node with mutual TLS and an HTTPS API, certificates
+	// from a CA made for the cluster (see CADir, HTTPClient). EDGE_TEST_TLS=1
+	// turns it on for every cluster.
+	TLS bool
 }
 
 // FastServices are the built-in services with background timers short
@@ -68,6 +72,8 @@ type Cluster struct {
 	faults *netfault.Table
 	token  string
 	log    *slog.Logger
+	tls    tlsState
+	scheme string
 
 	mu    sync.Mutex
 	nodes []*Member
@@ -80,6 +86,7 @@ type Member struct {
 	Region string
 	Dir    string
 	addrs  addrs
+	scheme string
 	join   []string
 
 	mu   sync.Mutex
@@ -97,7 +104,7 @@ func (m *Member) Node() *node.Node {
 func (m *Member) HTTPAddr() string { return m.addrs.http }
 
 // URL is the base URL of the member's public API.
-func (m *Member) URL() string { return "http://" + m.addrs.http }
+func (m *Member) URL() string { return m.scheme + "://" + m.addrs.http }
 
 // GossipAddr is the member's gossip address.
 func (m *Member) GossipAddr() string { return m.addrs.gossip }
@@ -116,7 +123,13 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if opts.Voters == 0 {
 		opts.Voters = 3
 	}
-	c := &Cluster{t: t, opts: opts, faults: netfault.NewTable(), token: "test-admin-token", log: testLogger(opts.LogLevel)}
+	if os.Getenv("EDGE_TEST_TLS") == "1" {
+		opts.TLS = true // run any suite over mutual TLS
+	}
+	c := &Cluster{t: t, opts: opts, faults: netfault.NewTable(), token: "test-admin-token", log: testLogger(opts.LogLevel), scheme: "http"}
+	if opts.TLS {
+		c.scheme = "https"
+	}
 	t.Cleanup(c.stopAll)
 	for range opts.Nodes {
 		c.AddNode("")
@@ -152,7 +165,7 @@ func (c *Cluster) AddNode(region string) *Member {
 		c.mu.Unlock()
 		c.t.Fatalf("testcluster: %v", err)
 	}
-	m := &Member{ID: fmt.Sprintf("node-%d", i+1), Region: region, Dir: filepath.Join(c.t.TempDir(), "data"), addrs: a}
+	m := &Member{ID: fmt.Sprintf("node-%d", i+1), Region: region, Dir: filepath.Join(c.t.TempDir(), "data"), addrs: a, scheme: c.scheme}
 	if i > 0 {
 		m.join = []string{c.nodes[0].addrs.gossip}
 	}
@@ -184,7 +197,7 @@ func (c *Cluster) startMember(m *Member) {
 		HTTPAddr: m.addrs.http, GRPCAddr: m.addrs.grpc, RaftAddr: m.addrs.raft, GossipAddr: m.addrs.gossip,
 		Join: m.join, Voters: c.opts.Voters, AdminToken: c.token,
 		Rules: c.faults, Timing: c.timing(), Version: "test", Logger: c.log.With("test_node", m.ID),
-		Services: c.services(),
+		Services: c.services(), TLS: c.nodeTLS(m),
 	})
 	if err != nil {
 		c.t.Fatalf("testcluster: start %s: %v", m.ID, err)

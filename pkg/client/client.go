@@ -36,6 +36,7 @@ type Option func(*settings)
 type settings struct {
 	hc      *http.Client
 	timeout time.Duration
+	caFile  string // WithCACert (tls.go)
 }
 
 // WithHTTPClient makes the Client send its requests through hc (for custom
@@ -79,6 +80,16 @@ func New(endpoints []string, token string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("new client: %w: no endpoint given", ErrNoEndpoint)
 	}
 	hc := s.hc
+	if s.caFile != "" {
+		var err error
+		given := hc != nil
+		if hc, err = withCA(hc, s.caFile); err != nil {
+			return nil, fmt.Errorf("new client: %w", err)
+		}
+		if !given {
+			hc.Timeout = DefaultTimeout
+		}
+	}
 	timeout := s.timeout
 	switch {
 	case hc == nil:

@@ -120,4 +120,3 @@ func TestOrderByRTTTiesKeepTheGivenOrder(t *testing.T) {
 		t.Fatalf("order %q, want %q", s, want)
 	}
 }
-

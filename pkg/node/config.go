@@ -39,6 +39,8 @@ type Config struct {
 	AccountID string
 	// GossipKey encrypts gossip (16, 24 or 32 bytes).
 	GossipKey []byte
+	// TLS turns on mutual TLS between members and HTTPS (see tls.go).
+	TLS TLSConfig
 	// RegionLatency adds this one-way delay to traffic towards nodes in
 	// other regions (demos of a multi-region cluster on one machine).
 	RegionLatency time.Duration

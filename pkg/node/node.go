@@ -19,6 +19,7 @@ import (
 	"github.com/edgeplane/edgeplane/pkg/router"
 	"github.com/edgeplane/edgeplane/pkg/service"
 	"github.com/edgeplane/edgeplane/pkg/storage"
+	"github.com/edgeplane/edgeplane/pkg/tlsutil"
 	"github.com/hashicorp/memberlist"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -41,6 +42,7 @@ type Node struct {
 	cluster  *cluster.Cluster
 	raft     *consensus.Node
 	pool     *router.Pool
+	tls      *tlsutil.Reloader // nil: plaintext (see tls.go)
 	grpc     *grpc.Server
 	api      *api.Server
 	httpSrv  *http.Server
@@ -90,6 +92,9 @@ func New(cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	if n.adminTok, n.generated, err = loadOrCreateAdminToken(n.layout.AdminTokenFile(), cfg.AdminToken); err != nil {
+		return nil, err
+	}
+	if err = n.loadTLS(); err != nil {
 		return nil, err
 	}
 	if err = n.listen(); err != nil {
@@ -198,7 +203,7 @@ func advertise(bound net.Addr, host string) (string, error) {
 
 func (n *Node) serveHTTP() {
 	n.goLoop(func() {
-		if err := n.httpSrv.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := n.httpSrv.Serve(n.httpListener()); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("http server stopped", "err", err)
 		}
 	})
@@ -248,7 +253,7 @@ func (n *Node) startRaft() error {
 		Dir:                n.layout.RaftDir(),
 		Listener:           n.raftLn,
 		Advertise:          advertise,
-		StreamLayer:        n.net.RaftStreamLayer,
+		StreamLayer:        n.raftStreamLayer(),
 		Bootstrap:          len(n.cfg.Join) == 0,
 		Voters:             n.cfg.Voters,
 		DeadServerGrace:    t.DeadServerGrace,
@@ -275,9 +280,10 @@ func (n *Node) startRaft() error {
 // startPool opens the gRPC connection pool to other nodes.
 func (n *Node) startPool() error {
 	pool, err := router.NewPool(router.PoolConfig{
-		Dialer:     func(ctx context.Context, addr string) (net.Conn, error) { return n.net.DialContext(ctx, "tcp", addr) },
-		MaxBackoff: time.Second,
-		Logger:     n.log,
+		Dialer:      func(ctx context.Context, addr string) (net.Conn, error) { return n.net.DialContext(ctx, "tcp", addr) },
+		MaxBackoff:  time.Second,
+		Logger:      n.log,
+		Credentials: n.poolCredentials(),
 	})
 	if err != nil {
 		return fmt.Errorf("grpc pool: %w", err)
@@ -337,7 +343,7 @@ func (n *Node) startAPI() error {
 // startGRPC serves the internal gRPC: the node service (info, ping,
 // forwarding, apply) and every service's own.
 func (n *Node) startGRPC() {
-	n.grpc = grpc.NewServer(router.ServerOptions()...)
+	n.grpc = grpc.NewServer(n.grpcServerOptions()...)
 	router.NewServer((*backend)(n), n.log).Register(n.grpc)
 	for _, svc := range n.services {
 		svc.RegisterGRPC(n.grpc)

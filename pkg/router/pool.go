@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
@@ -36,6 +37,10 @@ type PoolConfig struct {
 	MaxBackoff time.Duration
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
+	// Credentials returns the transport credentials for a new connection
+	// to addr (mutual TLS between members: the node passes the expected
+	// node id when it knows who listens on addr). Nil means plaintext.
+	Credentials func(addr string) credentials.TransportCredentials
 }
 
 // Defaults returns c with zero fields set to their defaults.
@@ -72,7 +77,7 @@ func (c PoolConfig) Validate() error {
 // Pool holds one gRPC client connection per node address, created lazily on
 // first use and shared by every caller. Connections reconnect by themselves;
 // Drop discards one (for a node that left), Close discards all. Connections
-// use insecure transport credentials until TLS between nodes arrives.
+// use PoolConfig.Credentials, or plaintext without them.
 type Pool struct {
 	cfg PoolConfig
 	log *slog.Logger
@@ -156,7 +161,7 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 	}
 	// passthrough hands addr to the dialer verbatim: no DNS, and names of a
 	// test network reach the test dialer unchanged.
-	conn, err := grpc.NewClient("passthrough:///"+addr, p.dialOptions()...)
+	conn, err := grpc.NewClient("passthrough:///"+addr, p.dialOptions(addr)...)
 	if err != nil {
 		return nil, fmt.Errorf("router pool: client for %s: %w", addr, err)
 	}
@@ -165,13 +170,17 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
-func (p *Pool) dialOptions() []grpc.DialOption {
+func (p *Pool) dialOptions(addr string) []grpc.DialOption {
 	bo := backoff.DefaultConfig
 	bo.MaxDelay = p.cfg.MaxBackoff
 	// gRPC waits BaseDelay before the first retry without applying MaxDelay.
 	bo.BaseDelay = min(bo.BaseDelay, p.cfg.MaxBackoff)
+	creds := insecure.NewCredentials()
+	if p.cfg.Credentials != nil {
+		creds = p.cfg.Credentials(addr)
+	}
 	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{
 			Time:                p.cfg.KeepaliveTime,
 			Timeout:             p.cfg.KeepaliveTimeout,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/consensus"
+	"github.com/edgeplane/edgeplane/pkg/tlsutil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
@@ -82,6 +83,9 @@ func (s *Server) Forward(ctx context.Context, req *edgev1.ForwardRequest) (*edge
 	if req.GetOriginNode() == "" {
 		return nil, status.Error(codes.InvalidArgument, "forward: origin_node is required")
 	}
+	if err := checkOrigin(ctx, "forward", req.GetOriginNode()); err != nil {
+		return nil, err
+	}
 	ctx, note := withIndexNote(api.WithForwardedFrom(ctx, req.GetOriginNode()))
 	httpReq, err := http.NewRequestWithContext(ctx, req.GetMethod(), req.GetPath(), bytes.NewReader(req.GetBody()))
 	if err != nil {
@@ -126,6 +130,9 @@ func (s *Server) Forward(ctx context.Context, req *edgev1.ForwardRequest) (*edge
 
 // Apply implements edgev1.NodeServer.
 func (s *Server) Apply(ctx context.Context, req *edgev1.ApplyRequest) (*edgev1.ApplyResponse, error) {
+	if err := checkOrigin(ctx, "apply", req.GetOriginNode()); err != nil {
+		return nil, err
+	}
 	index, result, err := s.backend.Apply(ctx, req.GetCommand())
 	if err != nil {
 		st := applyErrorStatus(err)
@@ -136,6 +143,17 @@ func (s *Server) Apply(ctx context.Context, req *edgev1.ApplyRequest) (*edgev1.A
 		return nil, st.Err()
 	}
 	return &edgev1.ApplyResponse{Index: index, Result: result}, nil
+}
+
+// checkOrigin refuses a request whose origin_node is not the node whose
+// certificate the caller presented. Without mutual TLS the caller has no
+// verified identity and the origin is taken as given.
+func checkOrigin(ctx context.Context, rpc, origin string) error {
+	caller, ok := tlsutil.CallerNodeID(ctx)
+	if !ok || caller == origin {
+		return nil
+	}
+	return status.Errorf(codes.PermissionDenied, "%s: origin_node %q is not the caller %q", rpc, origin, caller)
 }
 
 // nodeID is this node's id, empty if the backend has no info yet.

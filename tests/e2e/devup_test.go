@@ -8,7 +8,8 @@ import (
 )
 
 // TestDevUpGlobalFiveNodes starts a 5-node, 3-region cluster with
-// `edgectl dev up --global`, then checks what an operator would: exactly 3
+// `edgectl dev up --global` (mutual TLS and HTTPS by default, so every
+// check below goes through the cluster CA), then checks what an operator would: exactly 3
 // voters, one per region, 2 non-voters following the log, and RTT estimates
 // that show the simulated delay between regions.
 func TestDevUpGlobalFiveNodes(t *testing.T) {
@@ -26,13 +27,14 @@ func TestDevUpGlobalFiveNodes(t *testing.T) {
 	var up struct {
 		Token     string   `json:"token"`
 		Endpoints []string `json:"endpoints"`
+		CACert    string   `json:"ca_cert"`
 	}
-	if err := json.Unmarshal([]byte(out), &up); err != nil || len(up.Endpoints) != 5 || up.Token == "" {
+	if err := json.Unmarshal([]byte(out), &up); err != nil || len(up.Endpoints) != 5 || up.Token == "" || up.CACert == "" {
 		t.Fatalf("dev up output: %v %q", err, out)
 	}
 	ep := up.Endpoints[0]
 	ctl := func(args ...string) (string, error) {
-		o, e, err := edgectl(bin, append([]string{"--endpoint", ep, "--token", up.Token}, args...)...)
+		o, e, err := edgectl(bin, append([]string{"--endpoint", ep, "--token", up.Token, "--ca-cert", up.CACert}, args...)...)
 		if err != nil {
 			t.Logf("edgectl %v: %s", args, e)
 		}
@@ -60,7 +62,7 @@ func TestDevUpGlobalFiveNodes(t *testing.T) {
 	})
 	nonvoters := 0
 	for _, m := range up.Endpoints {
-		st, err := nodeStatusTok(bin, m, up.Token)
+		st, err := nodeStatusTok(bin, m, up.Token, up.CACert)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,9 +97,9 @@ func TestDevUpGlobalFiveNodes(t *testing.T) {
 	t.Logf("measured: with 20 ms one-way between regions, node-1 estimates %.1f ms to the nearest other region and %.1f ms within its own", cross, same)
 }
 
-func nodeStatusTok(bin, endpoint, tok string) (status, error) {
+func nodeStatusTok(bin, endpoint, tok, caCert string) (status, error) {
 	var st status
-	out, stderr, err := edgectl(bin, "--endpoint", endpoint, "--token", tok, "status", "-o", "json")
+	out, stderr, err := edgectl(bin, "--endpoint", endpoint, "--token", tok, "--ca-cert", caCert, "status", "-o", "json")
 	if err != nil {
 		return st, &cmdError{err: err, stderr: stderr}
 	}

@@ -1,10 +1,14 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/edgeplane/edgeplane/pkg/authz"
+	"github.com/edgeplane/edgeplane/pkg/catalog"
 )
 
 func TestAuthRejects(t *testing.T) {
@@ -70,15 +74,30 @@ func TestEveryOwnClientV4RouteNeedsAuth(t *testing.T) {
 
 func TestNoAdminTokenConfigured(t *testing.T) {
 	env := newEnv(t, func(c *Config) { c.AdminToken = "" })
-	var asked []string
-	env.id.verify = func(tok string) (string, bool) { asked = append(asked, tok); return "", false }
 	w := env.serve(request(http.MethodGet, "/client/v4/cluster/status", "", nil))
 	wantError(t, w, http.StatusUnauthorized, CodeAuthentication)
-	w = env.serve(request(http.MethodGet, "/client/v4/cluster/status", testAdmin, nil))
-	wantError(t, w, http.StatusUnauthorized, CodeAuthentication)
-	if len(asked) != 1 || asked[0] != testAdmin {
-		t.Fatalf("VerifyToken calls = %q", asked)
+	// The catalog's token still works.
+	result(t, env.serve(request(http.MethodGet, "/client/v4/cluster/status", testAdmin, nil)), nil)
+}
+
+// The node-local admin token authenticates only before the catalog is
+// initialized, and then only cluster status; afterwards it is valid only
+// as the catalog token, so revoking or rolling it there ends it.
+func TestLocalAdminTokenOnlyBeforeInit(t *testing.T) {
+	env := newEnv(t, func(c *Config) { c.AdminToken = "local-admin" })
+	env.id.cat = catalog.New() // a fresh node: nothing initialized
+	env.id.CatalogIdentity.Catalog = env.id.cat
+	env.id.index = 0
+	result(t, env.serve(request(http.MethodGet, "/client/v4/cluster/status", "local-admin", nil)), nil)
+	result(t, env.serve(request(http.MethodGet, "/client/v4/cluster/members", "local-admin", nil)), nil)
+	for _, target := range []string{"/client/v4/accounts", "/client/v4/user/tokens", "/client/v4/user"} {
+		wantError(t, env.serve(request(http.MethodGet, target, "local-admin", nil)), http.StatusForbidden, CodeAuthentication)
 	}
+	// Initialized with another value as the admin token: the local one is over.
+	_, _ = env.id.apply(context.Background(), catalog.Op{Type: catalog.OpInit, Account: &catalog.Account{ID: "a"},
+		Token: &catalog.Token{ID: BootstrapTokenID, Hash: catalog.HashToken("rolled"), Policies: authz.AdminPolicies()}})
+	wantError(t, env.serve(request(http.MethodGet, "/client/v4/cluster/status", "local-admin", nil)), http.StatusUnauthorized, CodeAuthentication)
+	result(t, env.serve(request(http.MethodGet, "/client/v4/cluster/status", "rolled", nil)), nil)
 }
 
 func TestPublicEndpointsNeedNoAuth(t *testing.T) {

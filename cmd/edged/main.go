@@ -76,16 +76,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 func printWelcome(w io.Writer, n *node.Node, cfg node.Config) {
 	addrs := n.Addr()
-	token, generated := n.AdminToken()
+	_, generated := n.AdminToken()
 	fmt.Fprintf(w, "edged %s: node %s in region %s\n", cfg.Version, cfg.NodeID, cfg.Region)
 	fmt.Fprintf(w, "  API:     http://%s/client/v4  (metrics: http://%s/metrics)\n", addrs.HTTP, addrs.HTTP)
 	fmt.Fprintf(w, "  gossip:  %s   grpc: %s   raft: %s\n", addrs.Gossip, addrs.GRPC, addrs.Raft)
-	if generated {
-		fmt.Fprintf(w, "  admin token (generated, shown once, kept in %s/admin-token):\n    %s\n", cfg.DataDir, token)
-	} else {
-		fmt.Fprintf(w, "  admin token: as configured, or in %s/admin-token\n", cfg.DataDir)
+	// The token itself is never printed or logged: terminals and log
+	// collectors keep what they are shown.
+	switch {
+	case generated:
+		fmt.Fprintf(w, "  admin token: generated, written to %s (mode 0600)\n", n.AdminTokenFile())
+	case cfg.AdminToken != "":
+		fmt.Fprintf(w, "  admin token: as configured (--admin-token)\n")
+	default:
+		fmt.Fprintf(w, "  admin token: in %s\n", n.AdminTokenFile())
 	}
-	fmt.Fprintf(w, "  try:     edgectl --endpoint http://%s --token <token> status\n", addrs.HTTP)
+	tokenArg := fmt.Sprintf(`"$(cat %s)"`, n.AdminTokenFile())
+	if cfg.AdminToken != "" {
+		tokenArg = "<admin token>"
+	}
+	fmt.Fprintf(w, "  try:     edgectl --endpoint http://%s --token %s status\n", addrs.HTTP, tokenArg)
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

@@ -166,7 +166,7 @@ func (e *Env) Mount(name string, kinds []api.ResourceKind, routes []service.Rout
 		e.Srv.MountResources(k, e.Cat)
 	}
 	for _, r := range routes {
-		e.Srv.Mount(r.Pattern, name, r.MaxBody, r.Handler)
+		e.Srv.MountAccess(r.Pattern, name, r.Access, r.MaxBody, r.Handler)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgeplane/edgeplane/pkg/authz"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
+	"github.com/edgeplane/edgeplane/pkg/wire"
 )
 
 func TestAuthRejects(t *testing.T) {
@@ -107,5 +108,28 @@ func TestPublicEndpointsNeedNoAuth(t *testing.T) {
 		if w.Code != http.StatusOK {
 			t.Errorf("%s: status %d", target, w.Code)
 		}
+	}
+}
+
+// Tokens stored before policies existed allow nothing, except the
+// bootstrap admin token, read as the cluster admin token it now is.
+func TestTokensWithoutPolicies(t *testing.T) {
+	env := newEnv(t, nil)
+	ctx := context.Background()
+	_, _ = env.id.apply(ctx, catalog.Op{Type: catalog.OpCreateToken, Token: &catalog.Token{ID: "old", Name: "old", Hash: catalog.HashToken("old-value")}})
+	// Authenticates (verify answers) but is refused everywhere else.
+	result(t, env.serve(request(http.MethodGet, "/client/v4/user/tokens/verify", "old-value", nil)), nil)
+	wantError(t, env.serve(request(http.MethodGet, "/client/v4/cluster/status", "old-value", nil)), http.StatusForbidden, CodeAuthentication)
+
+	env.id.cat = catalog.New()
+	env.id.CatalogIdentity.Catalog = env.id.cat
+	env.id.index = 0
+	_, _ = env.id.apply(ctx, catalog.Op{Type: catalog.OpInit, Account: &catalog.Account{ID: "a"},
+		Token: &catalog.Token{ID: BootstrapTokenID, Hash: catalog.HashToken("legacy-admin")}})
+	result(t, env.serve(request(http.MethodGet, "/client/v4/cluster/status", "legacy-admin", nil)), nil)
+	var ts []wire.Token
+	result(t, env.serve(request(http.MethodGet, "/client/v4/user/tokens", "legacy-admin", nil)), &ts)
+	if len(ts) != 1 || ts[0].AccountID != "a" || len(ts[0].Policies) != 3 {
+		t.Fatalf("legacy admin = %+v", ts)
 	}
 }

@@ -4,17 +4,20 @@ GO        ?= go
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 MODULE    := github.com/edgeplane/edgeplane
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Both binaries print pkg/version.Version (edged --version, edgectl version);
+# tests/e2e/version_test.go builds through this target and checks both.
 LDFLAGS   := -X $(MODULE)/pkg/version.Version=$(VERSION)
+BINDIR    ?= bin
 PROTOS    := proto/edge/v1/node.proto proto/edge/v1/kv.proto
 
 .PHONY: all build test vet fmt-check proto proto-tools bench-kv bench-wrk run
 
 all: build
 
-## build: compile edged and edgectl into ./bin, stamped with VERSION
+## build: compile edged and edgectl into ./bin (BINDIR), stamped with VERSION
 build:
-	mkdir -p bin
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/edged ./cmd/edgectl
+	mkdir -p $(BINDIR)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BINDIR)/ ./cmd/edged ./cmd/edgectl
 
 ## test: every package's tests with the race detector
 test:

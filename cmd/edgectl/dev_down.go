@@ -29,8 +29,9 @@ func newDevDownCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "down",
 		Short: "Stop a local cluster started by dev up",
-		Long: "Send SIGTERM to every process in DIR/cluster.json, wait up to 15 s, then SIGKILL the rest. " +
-			"--purge also removes the nodes' data and logs.",
+		Long: "Send SIGTERM to the processes in DIR/cluster.json one after another (last started first), " +
+			"waiting up to 15 s for each, then SIGKILL the rest. A node whose log shows it exited with an error " +
+			"(for example a leave that timed out) is reported as unclean. --purge also removes the nodes' data and logs.",
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			abs, err := filepath.Abs(dir)
@@ -115,6 +116,11 @@ func printDevDown(a *app, res devDownResult) error {
 	}
 	if err := t.flush(); err != nil {
 		return err
+	}
+	for _, o := range res.Nodes {
+		if o.Detail != "" {
+			fmt.Fprintf(a.stdout, "%s did not leave cleanly: %s\n", o.ID, o.Detail)
+		}
 	}
 	if res.Purged {
 		fmt.Fprintf(a.stdout, "purged data and logs in %s\n", res.Dir)

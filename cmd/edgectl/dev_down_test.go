@@ -237,3 +237,42 @@ func TestFindEdged(t *testing.T) {
 		t.Fatalf("findEdged(test binary) = %q, %v", p, err)
 	}
 }
+
+func TestExitErrorFindsTheExitLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "n.log")
+	before := "time=x level=ERROR msg=\"old error\"\n"
+	during := "time=y level=INFO msg=\"shutting down\"\ntime=z level=WARN msg=\"could not announce leaving\"\n" +
+		"edged: cluster: leave: timeout waiting for leave broadcast\n"
+	if err := os.WriteFile(path, []byte(before+during), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := exitError(path, int64(len(before))); got != "edged: cluster: leave: timeout waiting for leave broadcast" {
+		t.Fatalf("exitError = %q", got)
+	}
+	clean := "time=y level=INFO msg=stopped\n"
+	if err := os.WriteFile(path, []byte(before+clean), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := exitError(path, int64(len(before))); got != "" {
+		t.Fatalf("clean stop reported %q (an ERROR from before the stop counts)", got)
+	}
+	if got := exitError(filepath.Join(t.TempDir(), "none.log"), 0); got != "" {
+		t.Fatalf("missing log: %q", got)
+	}
+}
+
+func TestDevDownReportsUncleanLeave(t *testing.T) {
+	dir := t.TempDir()
+	clean := startHelper(t, dir, "node-1", "sleep")
+	unclean := startHelper(t, dir, "node-2", "leave-timeout")
+	out, err := stopNodes([]devStateNode{clean, unclean}, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Result != stopStopped || out[0].Detail != "" {
+		t.Fatalf("clean node: %+v", out[0])
+	}
+	if out[1].Result != stopUnclean || !strings.Contains(out[1].Detail, "leave: timeout") {
+		t.Fatalf("node whose leave timed out: %+v, want unclean with the log line", out[1])
+	}
+}

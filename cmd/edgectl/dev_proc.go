@@ -88,35 +88,54 @@ func processAlive(pid int, marker string) bool {
 type stopOutcome struct {
 	ID     string `json:"id"`
 	PID    int    `json:"pid"`
-	Result string `json:"result"` // stopped, killed, not running, or still running
+	Result string `json:"result"` // stopped, unclean, killed, not running, or still running
+	// Detail is the log line that made a stop unclean.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Results of stopOutcome.
 const (
 	stopStopped    = "stopped"
+	stopUnclean    = "unclean" // exited, but did not leave the cluster cleanly (see Detail)
 	stopKilled     = "killed"
 	stopNotRunning = "not running"
 	stopStillAlive = "still running"
 )
 
-// stopNodes sends SIGTERM to every live node, waits up to grace for them to
-// exit, then sends SIGKILL to the rest and waits up to killWait. The error
-// names any process that survived.
+// stopNodes stops the live nodes one after another, last started first
+// (the first node usually leads: it hands leadership over once), so each
+// leaves while its peers still answer; SIGTERM'd all at once, they wait
+// for each other's goodbyes and time out. Each node gets up to grace to
+// exit; then the remaining ones get SIGKILL and up to killWait. A node
+// whose log shows it exited with an error (edged prints "edged: <error>"
+// last) is reported unclean with that line. The error names any process
+// that survived.
 func stopNodes(nodes []devStateNode, grace time.Duration) ([]stopOutcome, error) {
 	out := make([]stopOutcome, len(nodes))
 	pending := map[int]bool{}
-	for i, n := range nodes {
+	logFrom := make([]int64, len(nodes))
+	for i := len(nodes) - 1; i >= 0; i-- {
+		n := nodes[i]
 		out[i] = stopOutcome{ID: n.ID, PID: n.PID, Result: stopNotRunning}
 		if !processAlive(n.PID, n.DataDir) {
 			continue
 		}
+		logFrom[i] = logSize(n.LogFile)
 		if err := syscall.Kill(n.PID, syscall.SIGTERM); err != nil {
 			continue // gone in between
 		}
 		out[i].Result = stopStopped
 		pending[i] = true
+		waitGone(nodes, map[int]bool{i: true}, grace)
 	}
-	waitGone(nodes, pending, grace)
+	waitGone(nodes, pending, 0)
+	for i := range out {
+		if out[i].Result == stopStopped && !pending[i] {
+			if line := exitError(nodes[i].LogFile, logFrom[i]); line != "" {
+				out[i].Result, out[i].Detail = stopUnclean, line
+			}
+		}
+	}
 	for i := range pending {
 		_ = syscall.Kill(nodes[i].PID, syscall.SIGKILL)
 		out[i].Result = stopKilled

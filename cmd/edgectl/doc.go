@@ -6,7 +6,8 @@
 // Every command prints a table by default and JSON with -o json. On failure
 // edgectl prints one line, "edgectl: <error>", on stderr and exits 1.
 //
-// One command per file, named noun_verb: members.go, status.go, nearest.go,
-// version.go, dev_up.go, dev_down.go; root.go holds the global flags and
-// output.go the table and JSON writers.
+// One command (or command group) per file: members.go, status.go,
+// nearest.go, version.go, kv*.go, lag.go, top.go, tls.go, bench*.go,
+// dev_up.go, dev_down.go; root.go holds the global flags and output.go the
+// table and JSON writers.
 package main

@@ -29,8 +29,19 @@ func TestServerErrorIsOneLineError(t *testing.T) {
 	f := newFakeNode(t, "node-1", "tok", 0, nil, wire.Status{})
 	stdout, stderr, code := runCLI(t, nil, "members", "--endpoint", f.srv.URL, "--token", "wrong")
 	assertOneLineError(t, stdout, stderr, code)
-	if want := "edgectl: members: HTTP 401: Authentication error (10000)\n"; stderr != want {
-		t.Fatalf("stderr = %q, want %q", stderr, want)
+	if want := "edgectl: members: HTTP 401: Authentication error (10000) (the token was refused: check EDGE_TOKEN or --token"; !strings.HasPrefix(stderr, want) {
+		t.Fatalf("stderr = %q, want it to start %q", stderr, want)
+	}
+}
+
+func TestMissingTokenNamesEdgeToken(t *testing.T) {
+	f := newFakeNode(t, "node-1", "tok", 0, nil, wire.Status{})
+	stdout, stderr, code := runCLI(t, nil, "members", "--endpoint", f.srv.URL)
+	assertOneLineError(t, stdout, stderr, code)
+	for _, want := range []string{"HTTP 401", "no token given", "EDGE_TOKEN", "--token"} {
+		if !strings.Contains(stderr, want) {
+			t.Fatalf("stderr %q does not say %q", stderr, want)
+		}
 	}
 }
 

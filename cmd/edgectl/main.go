@@ -5,11 +5,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-)
 
-// version is edgectl's release, set at link time with
-// -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+	"github.com/edgeplane/edgeplane/pkg/version"
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -18,7 +16,8 @@ func main() {
 		stderr:  os.Stderr,
 		getenv:  os.Getenv,
 		environ: os.Environ,
-		version: version,
+		// Stamped by the Makefile: -X github.com/edgeplane/edgeplane/pkg/version.Version=...
+		version: version.Version,
 	})
 	stop()
 	os.Exit(code)

@@ -28,6 +28,21 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM)
+	case "leave-timeout":
+		// Exit on SIGTERM as edged does when its leave timed out: the
+		// error as the last log line, exit code 1.
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		go func() {
+			<-term
+			logFile := os.Args[len(os.Args)-1] + ".log" // --data-dir DIR/<id>; the log is DIR/<id>.log
+			f, err := os.OpenFile(logFile, os.O_APPEND|os.O_WRONLY, 0)
+			if err == nil {
+				fmt.Fprintln(f, "edged: cluster: leave: timeout waiting for leave broadcast")
+				f.Close()
+			}
+			os.Exit(1)
+		}()
 	}
 	// Tell the parent the signal setup is done, then idle (bounded).
 	fmt.Println("ready")

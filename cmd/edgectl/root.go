@@ -48,7 +48,7 @@ func run(ctx context.Context, args []string, e env) int {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(e.stderr, "edgectl: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(e.stderr, "edgectl: %s\n", a.withHint(err))
 		return 1
 	}
 	return 0

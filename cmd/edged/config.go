@@ -42,6 +42,7 @@ type options struct {
 	gcPercent       int
 	gcPercentSet    bool // given as flag, EDGE_GC_PERCENT or in the config file
 	showVersion     bool
+	shutdownTimeout time.Duration
 }
 
 func defaultNodeID() string {
@@ -86,6 +87,8 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "Go GC target (as GOGC; a GOGC variable wins unless this is given): more heap, less CPU spent collecting")
 	fs.StringVar(&o.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof profiles on this address (off when empty; keep it private)")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout,
+		"on SIGTERM, how long a graceful leave may take before edged exits anyway (a second signal exits at once)")
 	return fs
 }
 
@@ -100,6 +103,9 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (*op
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.shutdownTimeout <= 0 {
+		return nil, fmt.Errorf("--shutdown-timeout %v: must be positive", o.shutdownTimeout)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

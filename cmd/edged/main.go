@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/node"
 	"github.com/edgeplane/edgeplane/pkg/version"
@@ -56,22 +55,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cfg.Version = version.Version
 	cfg.Logger = log
+	faults := make(chan error, 1)
+	cfg.OnFatal = func(err error) {
+		select {
+		case faults <- err:
+		default:
+		}
+	}
 
 	stopPprof, err := startPprof(ctx, opts.pprofAddr, log)
 	if err != nil {
 		return err
 	}
 	defer stopPprof()
-	n, err := node.New(cfg)
+	n, err := startNode(ctx, cfg, faults, opts.shutdownTimeout, log)
 	if err != nil {
 		return err
 	}
 	printWelcome(stdout, n, cfg)
-	<-ctx.Done()
-	log.Info("signal received, leaving the cluster")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	return n.Shutdown(shutdownCtx)
+	select {
+	case <-ctx.Done():
+		log.Info("signal received, leaving the cluster")
+		return stopNode(n, opts.shutdownTimeout, log)
+	case err := <-faults:
+		return stopOnFault(n, err, log)
+	}
 }
 
 func printWelcome(w io.Writer, n *node.Node, cfg node.Config) {

@@ -18,8 +18,16 @@ func Writer(log *slog.Logger) io.Writer {
 	return &writer{log: log}
 }
 
+// WriterFunc is Writer with a last say on each record's level: adjust gets
+// the parsed level and message and returns the level to log at (a
+// library's ERROR about something the caller knows is expected).
+func WriterFunc(log *slog.Logger, adjust func(slog.Level, string) slog.Level) io.Writer {
+	return &writer{log: log, adjust: adjust}
+}
+
 type writer struct {
-	log *slog.Logger
+	log    *slog.Logger
+	adjust func(slog.Level, string) slog.Level
 }
 
 func (w *writer) Write(p []byte) (int, error) {
@@ -29,9 +37,27 @@ func (w *writer) Write(p []byte) (int, error) {
 			continue
 		}
 		level, msg := parse(s)
+		if level == slog.LevelError && shutdownNoise(msg) {
+			level = slog.LevelDebug
+		}
+		if w.adjust != nil {
+			level = w.adjust(level, msg)
+		}
 		w.log.Log(context.Background(), level, msg)
 	}
 	return len(p), nil
+}
+
+// shutdownNoise reports whether an error line only says that this
+// process closed its own socket or transport, which the libraries log at
+// ERROR when a goroutine of theirs was mid-send or mid-read as the node
+// shut down (raft's "failed to decode incoming command: transport
+// shutdown", memberlist's "Failed to send gossip ... use of closed network
+// connection"). Nothing failed; these lines are kept at debug level.
+// Errors about a peer's connection (reset, refused, timeout) stay errors.
+func shutdownNoise(msg string) bool {
+	return strings.Contains(msg, "use of closed network connection") ||
+		strings.Contains(msg, `error="transport shutdown"`)
 }
 
 // parse finds the level tag in a library log line and returns the level and

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,11 +29,20 @@ type EndpointRTT struct {
 	NodeID string
 }
 
+// TieMargin is how much slower than the fastest endpoint another one may be
+// and still count as equally near (also at least a tenth of the fastest
+// round trip): measurements that close are noise, and ranking by noise
+// would send consecutive calls with the same endpoint list to different
+// nodes (a put on one, a get on another that has not replicated yet).
+const TieMargin = 5 * time.Millisecond
+
 // Rank measures the round trip to each endpoint (probes GET /healthz one
-// after another, taking the median) and returns the endpoints fastest
+// after another, taking the median) and returns the endpoints nearest
 // first, unreachable ones last with Err set. Endpoints are probed in
 // parallel; an endpoint whose probe fails is not probed again. Endpoints
-// that cannot be parsed are reported unreachable. Ties keep the input order.
+// that cannot be parsed are reported unreachable. Endpoints within
+// TieMargin of each other count as equal and keep the input order (see
+// orderByRTT), so the same list picks the same endpoint call after call.
 func Rank(ctx context.Context, hc *http.Client, endpoints []string, probes int) []EndpointRTT {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
@@ -55,19 +63,38 @@ func Rank(ctx context.Context, hc *http.Client, endpoints []string, probes int) 
 		}()
 	}
 	wg.Wait()
-	slices.SortStableFunc(out, func(a, b EndpointRTT) int {
-		if (a.Err == nil) != (b.Err == nil) {
-			if a.Err == nil {
-				return -1
+	return orderByRTT(out)
+}
+
+// orderByRTT orders measured endpoints (given in the caller's order):
+// the fastest reachable endpoint and every one within its tie margin come
+// first, in the caller's order; then the same again among the rest; the
+// unreachable ones last, in the caller's order.
+func orderByRTT(in []EndpointRTT) []EndpointRTT {
+	out := make([]EndpointRTT, 0, len(in))
+	left := slices.Clone(in)
+	for {
+		fastest := -1
+		for i, e := range left {
+			if e.Err == nil && (fastest < 0 || e.RTT < left[fastest].RTT) {
+				fastest = i
 			}
-			return 1
 		}
-		if a.Err != nil {
-			return 0
+		if fastest < 0 {
+			break
 		}
-		return cmp.Compare(a.RTT, b.RTT)
-	})
-	return out
+		limit := left[fastest].RTT + max(TieMargin, left[fastest].RTT/10)
+		rest := left[:0:0]
+		for _, e := range left {
+			if e.Err == nil && e.RTT <= limit {
+				out = append(out, e)
+			} else {
+				rest = append(rest, e)
+			}
+		}
+		left = rest
+	}
+	return append(out, left...)
 }
 
 // measure probes one endpoint.

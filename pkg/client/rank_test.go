@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -92,6 +93,50 @@ func TestMedian(t *testing.T) {
 	for _, tc := range cases {
 		if got := median(tc.in); got != tc.want {
 			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestOrderByRTTTiesKeepTheGivenOrder(t *testing.T) {
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	dead := errors.New("down")
+	in := []EndpointRTT{
+		{Endpoint: "a", RTT: ms(0.40)},
+		{Endpoint: "b", RTT: ms(0.21)},
+		{Endpoint: "x", Err: dead},
+		{Endpoint: "c", RTT: ms(80)},
+		{Endpoint: "d", RTT: ms(3.9)},
+		{Endpoint: "e", RTT: ms(84)},
+		{Endpoint: "f", RTT: ms(95)},
+	}
+	var got []string
+	for _, e := range orderByRTT(in) {
+		got = append(got, e.Endpoint)
+	}
+	// a, b and d are loopback noise apart: the given order; c and e are
+	// within a tenth of 80 ms; f is slower; x is down.
+	want := "a b d c e f x"
+	if s := strings.Join(got, " "); s != want {
+		t.Fatalf("order %q, want %q", s, want)
+	}
+}
+
+// Equal endpoints pick the first given, call after call: a put and the
+// get after it reach the same node.
+func TestClientPicksTheSameAmongEqualEndpoints(t *testing.T) {
+	nodes := []*fakeNode{newFakeNode(t, "n1", "tok", 0), newFakeNode(t, "n2", "tok", 0), newFakeNode(t, "n3", "tok", 0)}
+	eps := []string{nodes[1].srv.URL, nodes[0].srv.URL, nodes[2].srv.URL}
+	for range 20 {
+		c, err := New(eps, "tok")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Select(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != eps[0] {
+			t.Fatalf("picked %s, want the first given %s", got, eps[0])
 		}
 	}
 }

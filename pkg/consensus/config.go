@@ -52,6 +52,9 @@ type Config struct {
 	Members func() []cluster.Member
 	// MembersChanged, when set, wakes the reconciler early.
 	MembersChanged <-chan struct{}
+	// OnFatal, when set, receives log-store write failures Raft cannot
+	// continue past (disk full, I/O error, corrupt log).
+	OnFatal func(error)
 	// Logger and Registerer receive logs and edge_raft_* metrics.
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer

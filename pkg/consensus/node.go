@@ -22,6 +22,11 @@ import (
 // is a *NotLeaderError naming the leader when one is known.
 var ErrNotLeader = errors.New("not the raft leader")
 
+// ErrOutcomeUnknown means leadership was lost while a command was being
+// committed: it may or may not be applied, so it must not be proposed again
+// blindly (that could apply it twice).
+var ErrOutcomeUnknown = errors.New("leadership lost while committing; the command may or may not have been applied")
+
 // NotLeaderError says which node leads, so callers can forward to it.
 type NotLeaderError struct {
 	LeaderID   string
@@ -67,7 +72,7 @@ func Open(cfg Config) (*Node, error) {
 	hlog := hclog.New(&hclog.LoggerOptions{
 		Name:   "raft",
 		Level:  hclog.Info,
-		Output: logadapt.Writer(cfg.Logger.With("component", "raft-lib")),
+		Output: logadapt.WriterFunc(cfg.Logger.With("component", "raft-lib"), departedPeerNoise(cfg.Members)),
 	})
 	walDir := filepath.Join(cfg.Dir, "wal")
 	if err := os.MkdirAll(walDir, 0o700); err != nil {
@@ -76,7 +81,7 @@ func Open(cfg Config) (*Node, error) {
 	// raft-wal's Close does not close the meta store it opens itself, which
 	// would keep its bolt file locked after shutdown; own it instead.
 	meta := &metadb.BoltMetaDB{}
-	wal, err := raftwal.Open(walDir, raftwal.WithLogger(hlog.Named("wal")), raftwal.WithMetaStore(meta))
+	wal, err := openLog(walDir, hlog.Named("wal"), meta, log, cfg.Registerer)
 	if err != nil {
 		_ = meta.Close()
 		return nil, fmt.Errorf("open raft log: %w", err)
@@ -127,7 +132,7 @@ func Open(cfg Config) (*Node, error) {
 		}
 		log.Info("bootstrapped a new cluster", "node", cfg.NodeID, "addr", transport.LocalAddr())
 	}
-	r, err := raft.NewRaft(rc, cfg.FSM, wal, wal, snaps, transport)
+	r, err := raft.NewRaft(rc, cfg.FSM, withFatal(wal, walDir, cfg.OnFatal), wal, snaps, transport)
 	if err != nil {
 		_ = transport.Close()
 		_ = wal.Close()
@@ -174,9 +179,14 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) (uint64, []byte, error) {
 	}
 	f := n.raft.Apply(cmd, timeout)
 	if err := f.Error(); err != nil {
-		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) ||
-			errors.Is(err, raft.ErrLeadershipTransferInProgress) {
+		switch {
+		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+			// Refused before it reached the log: safe to send elsewhere.
 			return 0, nil, n.notLeader()
+		case errors.Is(err, raft.ErrLeadershipLost):
+			// The entry may have reached the log and may yet commit under
+			// the next leader: proposing it again could apply it twice.
+			return 0, nil, fmt.Errorf("raft apply: %w", ErrOutcomeUnknown)
 		}
 		return 0, nil, fmt.Errorf("raft apply: %w", err)
 	}
@@ -196,13 +206,21 @@ func (n *Node) notLeader() error {
 
 // WaitApplied blocks until this node has applied the log up to index, so a
 // read after a forwarded write sees that write.
+//
+// When the FSM reports its own applied index (AppliedIndex), that is what
+// counts: Raft's moves as soon as entries are handed to the FSM goroutine,
+// before their effects are visible.
 func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
+	applied := n.raft.AppliedIndex
+	if f, ok := n.cfg.FSM.(interface{ AppliedIndex() uint64 }); ok {
+		applied = f.AppliedIndex
+	}
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
-	for n.raft.AppliedIndex() < index {
+	for applied() < index {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for raft index %d (applied %d): %w", index, n.raft.AppliedIndex(), ctx.Err())
+			return fmt.Errorf("wait for raft index %d (applied %d): %w", index, applied(), ctx.Err())
 		case <-t.C:
 		}
 	}

@@ -68,7 +68,7 @@ func Factory(opts Options) service.Factory {
 // New opens KV's store in d.DataDir and builds the module.
 func New(d service.Deps, opts Options) (_ *Module, err error) {
 	m := &Module{deps: d, opts: opts.withDefaults(), log: d.Logger.With("service", serviceName), deleted: make(map[string]bool)}
-	if m.store, err = OpenStore(StoreConfig{Dir: d.DataDir, Logger: d.Logger, Registerer: d.Registerer}); err != nil {
+	if m.store, err = OpenStore(StoreConfig{Dir: d.DataDir, Logger: d.Logger, Registerer: d.Registerer, OnFatal: d.OnFatal}); err != nil {
 		return nil, fmt.Errorf("kv store: %w", err)
 	}
 	defer func() {

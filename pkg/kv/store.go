@@ -32,6 +32,10 @@ type StoreConfig struct {
 	Logger *slog.Logger
 	// Registerer receives the store's collectors; nil registers none.
 	Registerer prometheus.Registerer
+	// OnFatal receives the storage faults the store cannot continue past
+	// (see storage.PebbleConfig.OnFatal): a write the disk refused, a
+	// damaged file. Nil keeps pebble's panic.
+	OnFatal storage.FatalFunc
 }
 
 // withDefaults fills the zero fields.
@@ -61,7 +65,9 @@ func (c StoreConfig) Validate() error {
 // digests anti-entropy compares. It is safe for concurrent use.
 type Store struct {
 	db      *pebble.DB
+	dir     string
 	log     *slog.Logger
+	onFatal storage.FatalFunc
 	buckets int
 	metrics *storeMetrics
 	closed  atomic.Bool
@@ -83,11 +89,14 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 		return nil, err
 	}
 	log := cfg.Logger.With("component", "kv-store")
-	db, err := storage.OpenPebble(cfg.Dir, cfg.Logger)
+	db, err := storage.OpenPebbleWith(storage.PebbleConfig{
+		Dir: cfg.Dir, Logger: cfg.Logger, OnFatal: cfg.OnFatal, Registerer: cfg.Registerer,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("kv store: %w", err)
+		return nil, err // names the directory; the caller says it is the KV store
 	}
-	s := &Store{db: db, log: log, buckets: cfg.Buckets, state: make(map[string]*nsState)}
+	s := &Store{db: db, dir: cfg.Dir, log: log, buckets: cfg.Buckets, state: make(map[string]*nsState),
+		onFatal: cfg.OnFatal}
 	if err := s.rebuildState(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("kv store: rebuild digests: %w", err)
@@ -202,7 +211,7 @@ func (s *Store) Apply(entries []Entry) ([]bool, error) {
 	}
 	if changed > 0 {
 		if err := b.Commit(pebble.Sync); err != nil {
-			return nil, fmt.Errorf("kv store: commit: %w", err)
+			return nil, s.writeFailed("commit", err)
 		}
 		s.stateMu.Lock()
 		for _, sl := range order {

@@ -18,7 +18,7 @@ func (s *Store) DropNamespace(ns string) error {
 	defer s.dropMu.Unlock()
 	p := nsPrefix(ns)
 	if err := s.db.DeleteRange(p, prefixEnd(p), pebble.Sync); err != nil {
-		return fmt.Errorf("kv store: drop namespace: %w", err)
+		return s.writeFailed("drop namespace", err)
 	}
 	s.stateMu.Lock()
 	delete(s.state, ns)
@@ -114,7 +114,7 @@ func (s *Store) collectSome(cands []Entry, now, cutoff time.Time) (int, error) {
 		return 0, nil
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
-		return 0, fmt.Errorf("kv store: collect commit: %w", err)
+		return 0, s.writeFailed("collect commit", err)
 	}
 	s.stateMu.Lock()
 	for _, e := range deleted {

@@ -60,6 +60,10 @@ type Config struct {
 	Timing Timing
 	// Version is reported in the node record and status.
 	Version string
+	// OnFatal is called once, on its own goroutine, when storage fails in
+	// a way the node cannot continue past (disk full, I/O error, damaged
+	// file); the node reports not ready from then on. The daemon exits.
+	OnFatal func(error)
 	Logger  *slog.Logger
 }
 

@@ -63,11 +63,15 @@ type Node struct {
 	wg     sync.WaitGroup
 
 	stopOnce sync.Once
+	fault    faultState // first storage fault (fatal.go)
 }
 
-// New opens the data directory and listeners and starts every component:
-// HTTP first (so /healthz answers while the rest comes up), then gossip,
-// Raft and gRPC, then joins the cluster in the background.
+// New opens the data directory and listeners and starts every component in
+// order: gossip, the connection pool, the services (whose state machines
+// Raft replays into), Raft, the router and proposer, the HTTP API with every
+// service's routes, and gRPC; then it serves HTTP (clients that connected
+// meanwhile wait in the listener's backlog), joins the cluster and runs the
+// services' loops in the background.
 func New(cfg Config) (_ *Node, err error) {
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -80,6 +84,9 @@ func New(cfg Config) (_ *Node, err error) {
 		}
 	}()
 	if n.layout, n.lock, err = storage.Open(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if _, err = n.layout.ClaimIdentity(cfg.NodeID); err != nil {
 		return nil, err
 	}
 	if n.adminTok, n.generated, err = loadOrCreateAdminToken(n.layout.AdminTokenFile(), cfg.AdminToken); err != nil {
@@ -256,6 +263,7 @@ func (n *Node) startRaft() error {
 		MembersChanged:     n.cluster.Changes(),
 		Logger:             n.log,
 		Registerer:         n.reg,
+		OnFatal:            n.fatal,
 	})
 	if err != nil {
 		return err
@@ -398,8 +406,8 @@ func (n *Node) Catalog() *catalog.Catalog { return n.catalog }
 // Handler is the public HTTP handler (tests may call it directly).
 func (n *Node) Handler() http.Handler { return n.api.Handler() }
 
-// Shutdown leaves the cluster gracefully: stop taking requests, hand Raft
-// leadership to another voter, say goodbye through gossip, stop gRPC.
+// Shutdown leaves the cluster gracefully: stop taking requests, say
+// goodbye through gossip, hand Raft leadership to another voter, stop gRPC.
 func (n *Node) Shutdown(ctx context.Context) error {
 	var errs []error
 	n.stopOnce.Do(func() {
@@ -412,13 +420,16 @@ func (n *Node) Shutdown(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 			}
 		}
-		if n.raft != nil {
-			if err := n.raft.Shutdown(); err != nil {
+		// Gossip first: peers then know this node left on purpose
+		// before its Raft transport goes away, and do not log its
+		// silence as a failure (consensus: departedPeerNoise).
+		if n.cluster != nil {
+			if err := n.cluster.Leave(3 * time.Second); err != nil {
 				errs = append(errs, err)
 			}
 		}
-		if n.cluster != nil {
-			if err := n.cluster.Leave(3 * time.Second); err != nil {
+		if n.raft != nil {
+			if err := n.raft.Shutdown(); err != nil {
 				errs = append(errs, err)
 			}
 		}

@@ -57,6 +57,7 @@ func (n *Node) serviceDeps() service.Deps {
 		Members:    n.cluster,
 		Registerer: n.reg,
 		Logger:     n.log,
+		OnFatal:    n.fatal,
 	}
 }
 

@@ -67,6 +67,9 @@ func (v *clusterView) Status() wire.Status {
 
 func (v *clusterView) Ready() error {
 	n := (*Node)(v)
+	if err := n.Fault(); err != nil {
+		return err
+	}
 	if id, _ := n.raft.Leader(); id == "" {
 		return errors.New("no raft leader known")
 	}

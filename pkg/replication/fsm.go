@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/service"
@@ -37,10 +38,19 @@ type FSM struct {
 	log      *slog.Logger
 	failures *prometheus.CounterVec
 
+	// applied is the index of the last entry this state machine applied
+	// (or restored up to). Raft's own AppliedIndex moves when entries are
+	// handed to the FSM goroutine, before they are applied, so it cannot
+	// tell a reader that a write is visible; this can.
+	applied atomic.Uint64
+
 	mu       sync.RWMutex
 	byType   map[CommandType]service.StateMachine
 	sections map[string]service.StateMachine
 }
+
+// AppliedIndex is the index of the last entry whose effects are visible.
+func (f *FSM) AppliedIndex() uint64 { return f.applied.Load() }
 
 var _ raft.FSM = (*FSM)(nil)
 
@@ -120,6 +130,7 @@ func (f *FSM) Validate(cmd []byte) error {
 
 // Apply applies one committed log entry.
 func (f *FSM) Apply(l *raft.Log) any {
+	defer f.applied.Store(l.Index)
 	t, payload, err := DecodeCommand(l.Data)
 	if err != nil {
 		return f.fail(l.Index, failDecode, err)
@@ -167,8 +178,8 @@ func ResultError(res any) error {
 	return err
 }
 
-// Snapshot format. A snapshot is the magic, a format version, then one
-// section per part of the state (the catalog, then each service's, sorted
+// Snapshot format. A snapshot is the magic, a format version, the index of
+// the last applied entry (uvarint), then one section per part of the state (the catalog, then each service's, sorted
 // by name): a name and a payload, each prefixed by its length as a uvarint.
 // Restore takes each section to its owner. Version 0 is the format before
 // sections: the catalog's JSON alone, still restored.
@@ -187,7 +198,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	if err := f.catalog.Snapshot(&cat); err != nil {
 		return nil, fmt.Errorf("snapshot catalog: %w", err)
 	}
-	snap := &fsmSnapshot{sections: []section{{name: catalogSection, body: cat.Bytes()}}}
+	snap := &fsmSnapshot{applied: f.applied.Load(), sections: []section{{name: catalogSection, body: cat.Bytes()}}}
 	f.mu.RLock()
 	names := make([]string, 0, len(f.sections))
 	for name := range f.sections {
@@ -219,6 +230,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		if err := f.catalog.Restore(br); err != nil {
 			return fmt.Errorf("fsm restore (format 0): %w", err)
 		}
+		// The catalog's version is the index of its last change: a lower
+		// bound of the snapshot's index, the best format 0 knows.
+		f.applied.Store(f.catalog.Version())
 		return nil
 	}
 	if _, err := br.Discard(len(snapshotMagic)); err != nil {
@@ -231,6 +245,11 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if version != snapshotVersion {
 		return fmt.Errorf("fsm restore: snapshot format %d is newer than this node knows (%d)", version, snapshotVersion)
 	}
+	applied, err := binary.ReadUvarint(br)
+	if err != nil {
+		return fmt.Errorf("fsm restore: applied index: %w", err)
+	}
+	defer f.applied.Store(applied)
 	for {
 		name, err := readChunk(br, maxSectionName)
 		if errors.Is(err, io.EOF) {
@@ -289,6 +308,7 @@ type section struct {
 }
 
 type fsmSnapshot struct {
+	applied  uint64
 	sections []section
 }
 
@@ -301,6 +321,7 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	}
 	_, _ = w.WriteString(snapshotMagic)
 	_, _ = w.Write(tmp[:binary.PutUvarint(tmp[:], snapshotVersion)])
+	_, _ = w.Write(tmp[:binary.PutUvarint(tmp[:], s.applied)])
 	for _, sec := range s.sections {
 		put([]byte(sec.name))
 		put(sec.body)

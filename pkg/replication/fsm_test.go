@@ -204,6 +204,9 @@ func TestFSMSnapshotRestoresEverySection(t *testing.T) {
 	if d1.total != 7 || d2.total != 42 {
 		t.Fatalf("restored sections: %d %d, want 7 42", d1.total, d2.total)
 	}
+	if f.AppliedIndex() != 3 || g.AppliedIndex() != 3 {
+		t.Fatalf("applied index %d, restored %d; want 3", f.AppliedIndex(), g.AppliedIndex())
+	}
 	// A node without one of the services refuses the snapshot rather than
 	// diverge silently.
 	h, _, _ := newTestFSM(t)
@@ -230,7 +233,7 @@ func TestFSMRestoresFormat0Snapshot(t *testing.T) {
 	if err := f.Restore(io.NopCloser(bytes.NewReader(b))); err != nil {
 		t.Fatal(err)
 	}
-	if a, ok := cat.DefaultAccount(); !ok || a.ID != "acct0" || cat.Version() != 3 {
+	if a, ok := cat.DefaultAccount(); !ok || a.ID != "acct0" || cat.Version() != 3 || f.AppliedIndex() != 3 {
 		t.Fatalf("restored catalog: %+v %v v=%d", a, ok, cat.Version())
 	}
 	if _, ok := cat.Resource(catalog.KindKVNamespace, "acct0", "ns1"); !ok {

@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"fmt"
+	"github.com/edgeplane/edgeplane/pkg/consensus"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -27,7 +28,8 @@ func (p *Pool) ApplyOn(ctx context.Context, addr string, cmd []byte, origin, req
 }
 
 // fromRPCError turns a gRPC call error into this package's errors where one
-// fits: *consensus.NotLeaderError, ErrUnreachable, or the context's error.
+// fits: *consensus.NotLeaderError, consensus.ErrOutcomeUnknown,
+// ErrUnreachable, or the context's error.
 func fromRPCError(err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
@@ -37,6 +39,10 @@ func fromRPCError(err error) error {
 		return nle
 	}
 	switch st.Code() {
+	case codes.Aborted:
+		if st.Message() == outcomeUnknownMessage {
+			return fmt.Errorf("apply: %w", consensus.ErrOutcomeUnknown)
+		}
 	case codes.Unavailable:
 		return fmt.Errorf("%w: %s", ErrUnreachable, st.Message())
 	case codes.DeadlineExceeded:

@@ -36,7 +36,7 @@ func recordingHandler(seen chan<- seenRequest) http.Handler {
 		seen <- seenRequest{
 			method: r.Method, uri: r.URL.RequestURI(), host: r.Host, body: string(b),
 			forwardedFrom: r.Header.Get(HeaderForwardedFrom), reqID: r.Header.Get(HeaderRequestID),
-			custom: r.Header.Values("X-Custom"), forwarded: IsForwarded(r), contentLength: r.ContentLength,
+			custom: r.Header.Values("X-Custom"), forwarded: api.ForwardedFrom(r.Context()) != "", contentLength: r.ContentLength,
 		}
 		w.Header().Set("Content-Type", "text/plain")
 		w.Header().Add("X-Reply", "a")

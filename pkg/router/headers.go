@@ -24,12 +24,6 @@ const (
 	headerRaftIndex = "X-Edge-Raft-Index"
 )
 
-// IsForwarded reports whether r was forwarded by a peer and must be served
-// locally.
-func IsForwarded(r *http.Request) bool {
-	return api.ForwardedFrom(r.Context()) != ""
-}
-
 // hopHeaders are connection-level headers that must not cross a hop
 // (RFC 9110 section 7.6.1), plus Content-Length, which is recomputed.
 var hopHeaders = map[string]bool{

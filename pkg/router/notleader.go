@@ -13,6 +13,11 @@ import (
 // notLeaderMessage is the status message of a not-leader refusal.
 const notLeaderMessage = "not leader"
 
+// outcomeUnknownMessage is the status message (code Aborted) of an Apply
+// whose leader lost leadership while committing: the command may or may not
+// be applied, and the caller must not propose it again blindly.
+const outcomeUnknownMessage = "outcome unknown: leadership lost while committing"
+
 // notLeaderStatus builds the wire form of a not-leader refusal: status
 // FailedPrecondition, message "not leader", an edgev1.NotLeader detail with
 // the leader's node id (its addresses are the receiver's to look up in

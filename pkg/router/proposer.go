@@ -72,6 +72,10 @@ func (p *Proposer) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
 			noteIndex(ctx, index)
 			return res, nil
 		}
+		if errors.Is(err, consensus.ErrOutcomeUnknown) {
+			// Retrying could apply the command twice; the client decides.
+			return nil, fmt.Errorf("propose: %w (%w)", err, api.ErrUnavailable)
+		}
 		if !errors.Is(err, consensus.ErrNotLeader) && !errors.Is(err, ErrNoLeader) && !errors.Is(err, ErrUnreachable) {
 			return nil, err
 		}

@@ -81,9 +81,6 @@ func New(cfg Config) (*Router, error) {
 	return &Router{cfg: cfg, fwd: fwd, log: fwd.log}, nil
 }
 
-// Forwarder is the router's forwarder (tests forward by hand with it).
-func (rt *Router) Forwarder() *Forwarder { return rt.fwd }
-
 // Place wraps h so that it runs on the node p names; service labels the
 // forwarding metrics. Every answer carries X-Edge-Served-By. A request that
 // was already forwarded is served where it lands (one hop at most).

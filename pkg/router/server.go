@@ -151,5 +151,8 @@ func applyErrorStatus(err error) *status.Status {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return status.FromContextError(err)
 	}
+	if errors.Is(err, consensus.ErrOutcomeUnknown) {
+		return status.New(codes.Aborted, outcomeUnknownMessage)
+	}
 	return status.New(codes.Internal, fmt.Sprintf("apply: %v", err))
 }

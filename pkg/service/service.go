@@ -122,6 +122,10 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// Logger is the node's logger.
 	Logger *slog.Logger
+	// OnFatal reports a storage fault the service cannot recover from (a
+	// full disk, a corrupt store): the node reports not ready and edged
+	// exits naming it. Give it to every store the service opens.
+	OnFatal func(error)
 }
 
 // Catalog is the read side of the replicated catalog: *catalog.Catalog.

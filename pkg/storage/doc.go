@@ -1,5 +1,6 @@
-// Package storage owns a node's data directory: where each component keeps
-// its files (the layout), and the lock that keeps two processes from
-// opening the same directory. The pebble engine (KV, Durable Object storage,
-// queue data), SQLite handles (D1) and blob files (R2) will live here too.
+// Package storage owns a node's data directory: where each part keeps its
+// files (the layout: the Raft log, the admin token, and one directory per
+// service, <data-dir>/<service>), the lock that keeps two processes from
+// opening the same directory, and the pebble options every pebble-backed
+// store shares.
 package storage

@@ -31,7 +31,8 @@ type Lock struct {
 }
 
 // Open creates the directory if needed and takes its lock, so a second
-// edged pointed at the same directory fails fast instead of corrupting it.
+// edged pointed at the same directory fails fast instead of corrupting it,
+// then proves the directory can hold data (see ProbeDir).
 func Open(root string) (Layout, *Lock, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -52,7 +53,12 @@ func Open(root string) (Layout, *Lock, error) {
 		}
 		return Layout{}, nil, fmt.Errorf("lock data dir %s: %w", abs, err)
 	}
-	return l, &Lock{f: f}, nil
+	lock := &Lock{f: f}
+	if err := ProbeDir(abs); err != nil {
+		_ = lock.Release()
+		return Layout{}, nil, err
+	}
+	return l, lock, nil
 }
 
 // Release lets another process open the directory.

@@ -6,9 +6,12 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
 
@@ -36,6 +39,23 @@ type PebbleConfig struct {
 	// EventListener, when set, receives pebble's events (flushes,
 	// compactions, WAL creation...) for metrics.
 	EventListener *pebble.EventListener
+	// OnFatal receives the errors the database cannot continue past:
+	// pebble's fatal log calls (a WAL or MANIFEST write that failed, a broken
+	// invariant), background errors caused by the disk (no space, I/O
+	// error, read-only) and detected corruption. After a fatal log call the
+	// calling goroutine blocks forever (pebble must not go on); the caller
+	// is expected to exit the process. Nil keeps pebble's behaviour: a panic.
+	OnFatal FatalFunc
+	// Registerer receives edge_storage_wal_tail_repairs_total; nil
+	// registers nothing.
+	Registerer prometheus.Registerer
+	// DiskStallLimit is how long one disk write or sync may take before the
+	// disk counts as stalled, a fatal error (default 60 s). pebble's disk
+	// health check reports writes slower than 5 s, which are logged.
+	DiskStallLimit time.Duration
+	// FS replaces the file system (tests inject faults); nil is the OS.
+	// The directory probe and the WAL tail check run only on the OS.
+	FS vfs.FS
 }
 
 // withDefaults fills the zero fields.
@@ -46,8 +66,14 @@ func (c PebbleConfig) withDefaults() PebbleConfig {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.DiskStallLimit == 0 {
+		c.DiskStallLimit = DefaultDiskStallLimit
+	}
 	return c
 }
+
+// DefaultDiskStallLimit is PebbleConfig.DiskStallLimit's default.
+const DefaultDiskStallLimit = 60 * time.Second
 
 // Validate reports a config OpenPebbleWith cannot use.
 func (c PebbleConfig) Validate() error {
@@ -82,17 +108,42 @@ func OpenPebbleWith(cfg PebbleConfig) (*pebble.DB, error) {
 	cache := pebble.NewCache(cfg.CacheBytes)
 	// The DB holds its own reference; ours is dropped once Open returns.
 	defer cache.Unref()
+	plog := cfg.Logger.With("component", "pebble")
 	opts := &pebble.Options{
 		Cache:        cache,
-		Logger:       slogPebbleLogger{log: cfg.Logger.With("component", "pebble")},
+		Logger:       slogPebbleLogger{log: plog, dir: cfg.Dir, onFatal: cfg.OnFatal},
 		MemTableSize: DefaultMemTableBytes,
+		FS:           cfg.FS,
 	}
 	// Bloom filters let a point read skip every table that lacks its key;
 	// without them each read seeks the index of every overlapping table.
 	// Setting L0's policy sets it for every level below.
 	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	faults := faultListener(cfg.Dir, plog, cfg.OnFatal, cfg.DiskStallLimit)
 	if cfg.EventListener != nil {
-		opts.EventListener = cfg.EventListener
+		faults = pebble.TeeEventListener(faults, *cfg.EventListener)
+	}
+	opts.EventListener = &faults
+	// Wrap the file system with pebble's disk health check (it reports
+	// writes that take too long through EventListener.DiskSlow).
+	opts.WithFSDefaults()
+	if cfg.FS == nil {
+		// An unwritable or full directory makes pebble retry forever inside
+		// Open; find out first.
+		if err := ProbeDir(cfg.Dir); err != nil {
+			return nil, err
+		}
+		tail, err := CheckPebbleWAL(cfg.Dir)
+		if err != nil {
+			return nil, err
+		}
+		if tail != nil {
+			cfg.Logger.Warn("kv write-ahead log ends in a damaged record; opening drops it (a write that was "+
+				"interrupted, or lost data if it had been acknowledged)", tail.LogArgs()...)
+		}
+		if cfg.Registerer != nil {
+			CountWALTailRepair(cfg.Registerer, "kv", tail != nil)
+		}
 	}
 	db, err := pebble.Open(cfg.Dir, opts)
 	if err != nil {
@@ -119,7 +170,9 @@ func WALSyncs(db *pebble.DB) uint64 {
 
 // slogPebbleLogger routes pebble's printf-style logging into slog.
 type slogPebbleLogger struct {
-	log *slog.Logger
+	log     *slog.Logger
+	dir     string
+	onFatal FatalFunc
 }
 
 var _ pebble.Logger = slogPebbleLogger{}
@@ -134,11 +187,60 @@ func (l slogPebbleLogger) Errorf(format string, args ...any) {
 	l.log.Error(strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
-// Fatalf logs at error level and panics: pebble calls it only on
-// corruption it cannot continue past, and the process must not go on
-// writing; main (or the test) sees the panic.
+// Fatalf logs at error level and stops the calling goroutine: pebble
+// calls it when it cannot continue (a WAL write failed on a full disk,
+// corruption), and nothing may go on writing. With an OnFatal handler the
+// error goes there and the goroutine blocks until the process exits (a
+// panic would be recovered by an HTTP handler and leave pebble's locks
+// held, so every later write would hang); without one it panics.
 func (l slogPebbleLogger) Fatalf(format string, args ...any) {
 	msg := strings.TrimSpace(fmt.Sprintf(format, args...))
-	l.log.Error(msg, "fatal", true)
-	panic("pebble: " + msg)
+	l.log.Error(msg, "fatal", true, "dir", l.dir)
+	if l.onFatal == nil {
+		panic("pebble: " + msg)
+	}
+	l.onFatal(&FatalError{Path: l.dir, Cause: errors.New(msg)})
+	select {}
+}
+
+// faultListener turns pebble's events that mean the disk failed into
+// fatal errors, and logs the rest of its errors.
+func faultListener(dir string, log *slog.Logger, onFatal FatalFunc, stallLimit time.Duration) pebble.EventListener {
+	fatal := func(path string, err error) {
+		if onFatal != nil {
+			onFatal(&FatalError{Path: path, Cause: err})
+		}
+	}
+	return pebble.EventListener{
+		BackgroundError: func(err error) {
+			if IsDiskFault(err) {
+				log.Error("pebble background error: the disk failed", "dir", dir, "err", err)
+				fatal(dir, err)
+				return
+			}
+			log.Error("pebble background error", "dir", dir, "err", err)
+		},
+		DataCorruption: func(info pebble.DataCorruptionInfo) {
+			log.Error("pebble found corrupted data", "file", info.Path, "err", info.Details)
+			fatal(info.Path, fmt.Errorf("corrupted data: %v", info.Details))
+		},
+		// DiskSlow runs on the health checker's goroutine and must not do
+		// I/O or block: a log line and a non-blocking handler only.
+		DiskSlow: func(info pebble.DiskSlowInfo) {
+			// The log may live on the stalled disk: report from a goroutine
+			// of our own, so the health checker never blocks.
+			go func() {
+				if info.Duration >= stallLimit {
+					fatal(info.Path, fmt.Errorf("disk stalled: a %s has not finished after %v", info.OpType,
+						info.Duration.Round(time.Second)))
+					log.Error("disk stalled", "file", info.Path, "op", info.OpType.String(), "stalled", info.Duration)
+					return
+				}
+				log.Warn("slow disk", "file", info.Path, "op", info.OpType.String(), "duration", info.Duration)
+			}()
+		},
+		WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
+			log.Warn("pebble write stall", "reason", info.Reason)
+		},
+	}
 }

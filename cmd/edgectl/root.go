@@ -89,6 +89,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newTLSCmd(a),
 		newLagCmd(a),
 		newTopCmd(a),
+		newTokenCmd(a),
+		newAccountCmd(a),
 	)
 	return root
 }

@@ -88,15 +88,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 func printWelcome(w io.Writer, n *node.Node, cfg node.Config) {
 	addrs := n.Addr()
-	token, generated := n.AdminToken()
+	_, generated := n.AdminToken()
 	fmt.Fprintf(w, "edged %s: node %s in region %s\n", cfg.Version, cfg.NodeID, cfg.Region)
 	scheme := n.HTTPScheme()
 	fmt.Fprintf(w, "  API:     %s://%s/client/v4  (metrics: %s://%s/metrics)\n", scheme, addrs.HTTP, scheme, addrs.HTTP)
 	fmt.Fprintf(w, "  gossip:  %s   grpc: %s   raft: %s\n", addrs.Gossip, addrs.GRPC, addrs.Raft)
-	if generated {
-		fmt.Fprintf(w, "  admin token (generated, shown once, kept in %s/admin-token):\n    %s\n", cfg.DataDir, token)
-	} else {
-		fmt.Fprintf(w, "  admin token: as configured, or in %s/admin-token\n", cfg.DataDir)
+	// The token itself is never printed or logged: terminals and log
+	// collectors keep what they are shown.
+	switch {
+	case generated:
+		fmt.Fprintf(w, "  admin token: generated, written to %s (mode 0600)\n", n.AdminTokenFile())
+	case cfg.AdminToken != "":
+		fmt.Fprintf(w, "  admin token: as configured (--admin-token)\n")
+	default:
+		fmt.Fprintf(w, "  admin token: in %s\n", n.AdminTokenFile())
 	}
 	if n.TLSEnabled() {
 		fmt.Fprintf(w, "  tls:     mutual TLS between members; CA %s\n", cfg.TLS.CAFile)
@@ -105,7 +110,11 @@ func printWelcome(w io.Writer, n *node.Node, cfg node.Config) {
 	if scheme == "https" {
 		caHint = " --ca-cert " + cfg.TLS.CAFile
 	}
-	fmt.Fprintf(w, "  try:     edgectl --endpoint %s://%s%s --token <token> status\n", scheme, addrs.HTTP, caHint)
+	tokenArg := fmt.Sprintf(`"$(cat %s)"`, n.AdminTokenFile())
+	if cfg.AdminToken != "" {
+		tokenArg = "<admin token>"
+	}
+	fmt.Fprintf(w, "  try:     edgectl --endpoint %s://%s%s --token %s status\n", scheme, addrs.HTTP, caHint, tokenArg)
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

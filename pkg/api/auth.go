@@ -5,32 +5,38 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+
+	"github.com/edgeplane/edgeplane/pkg/catalog"
 )
 
 // maxTokenLen bounds a bearer token; longer ones are refused unseen.
 const maxTokenLen = 512
 
-// authenticate returns who r's bearer token belongs to: AdminPrincipal for
-// the node's admin token, else the catalog token id. ok is false when the
-// header is missing, malformed or names no token.
-func (s *Server) authenticate(r *http.Request) (principal string, ok bool) {
+// authenticate returns who r's bearer token belongs to: a catalog token
+// with its compiled policies, or, only while the catalog is not yet
+// initialized (a fresh node), the node's local admin token, which then may
+// read cluster status and nothing else. ok is false when the header is
+// missing, malformed or names no token.
+func (s *Server) authenticate(r *http.Request) (*caller, bool) {
 	token, ok := bearerToken(r)
 	if !ok {
-		return "", false
+		return nil, false
 	}
-	if s.adminHash != nil {
+	// Read the version before the token: the evaluator cached under it is
+	// then never older than the token it was compiled from.
+	version := s.identity.CatalogVersion()
+	if t, ok := s.identity.LookupToken(token); ok && t.ID != "" {
+		return &caller{principal: t.ID, tok: t, ev: s.authz.evaluator(t, version)}, true
+	}
+	if s.adminHash != nil && !s.identity.Initialized() {
 		sum := sha256.Sum256([]byte(token))
 		// Comparing fixed-size hashes keeps the time independent of both
 		// the content and the length of the admin token.
 		if subtle.ConstantTimeCompare(sum[:], s.adminHash) == 1 {
-			return AdminPrincipal, true
+			return &caller{principal: AdminPrincipal, local: true, tok: catalog.Token{ID: AdminPrincipal}}, true
 		}
 	}
-	id, ok := s.identity.VerifyToken(token)
-	if !ok || id == "" {
-		return "", false
-	}
-	return id, true
+	return nil, false
 }
 
 // bearerToken extracts the token of an "Authorization: Bearer <token>" header.

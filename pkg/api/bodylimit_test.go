@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/edgeplane/edgeplane/pkg/wire"
+	"github.com/edgeplane/edgeplane/pkg/catalog"
 )
 
 // limitEnv mounts a handler with a 64-byte limit that reads the whole body
@@ -118,14 +118,14 @@ func TestBodyLimitExactlyAtLimit(t *testing.T) {
 }
 
 func TestConfigBodyLimitOnOwnEndpoints(t *testing.T) {
-	env := newEnv(t, func(c *Config) { c.MaxBodyBytes = 32 })
+	env := newEnv(t, func(c *Config) { c.MaxBodyBytes = 256 })
 	var created atomic.Int32
-	env.id.create = func(_ context.Context, name string) (wire.Token, error) {
+	env.id.create = func(_ context.Context, t catalog.Token) (catalog.Token, string, error) {
 		created.Add(1)
-		return wire.Token{ID: "t", Name: name}, nil
+		return t, "v", nil
 	}
 	// Declared length over the limit: refused before the handler.
-	big := `{"name":"` + strings.Repeat("n", 40) + `"}`
+	big := `{"name":"` + strings.Repeat("n", 300) + `"}`
 	w := env.serve(request(http.MethodPost, "/client/v4/user/tokens", testAdmin, strings.NewReader(big)))
 	wantError(t, w, http.StatusRequestEntityTooLarge, CodeBodyTooLarge)
 	// Unknown length over the limit: DecodeJSON hits the MaxBytesReader.
@@ -137,7 +137,7 @@ func TestConfigBodyLimitOnOwnEndpoints(t *testing.T) {
 		t.Fatalf("CreateToken called %d times", n)
 	}
 	// Under the limit works.
-	w = env.serve(request(http.MethodPost, "/client/v4/user/tokens", testAdmin, strings.NewReader(`{"name":"ok"}`)))
+	w = env.serve(request(http.MethodPost, "/client/v4/user/tokens", testAdmin, strings.NewReader(`{"name":"ok","policies":[{"effect":"allow","resources":{"com.cloudflare.api.account.acc-default":"*"},"permission_groups":[{"id":"8b47d2786a534c08a1f94ee8f9f599ef"}]}]}`)))
 	result(t, w, nil)
 }
 

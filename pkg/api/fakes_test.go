@@ -3,14 +3,16 @@ package api
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/edgeplane/edgeplane/pkg/authz"
+	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/wire"
 	"github.com/edgeplane/edgeplane/pkg/wire/wiretest"
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,61 +54,61 @@ func (f *fakeCluster) Ready() error {
 	return f.ready()
 }
 
-// fakeIdentity is an Identity with function fields; nil fields give a
-// catalog that knows testToken and nothing else.
+// fakeIdentity is a CatalogIdentity over a real catalog applied directly,
+// initialized with the default account testAccount whose tokens testAdmin
+// (id BootstrapTokenID) and testToken (id testTokenID) are cluster admins.
+// Non-nil function fields replace CreateToken and RevokeToken.
 type fakeIdentity struct {
-	verify   func(string) (string, bool)
-	accounts func() []wire.Account
-	tokens   func() []wire.Token
-	create   func(context.Context, string) (wire.Token, error)
-	revoke   func(context.Context, string) error
+	*CatalogIdentity
+	cat    *catalog.Catalog
+	mu     sync.Mutex
+	index  uint64
+	create func(context.Context, catalog.Token) (catalog.Token, string, error)
+	revoke func(context.Context, string) error
 }
 
-func (f *fakeIdentity) VerifyToken(token string) (string, bool) {
-	if f.verify == nil {
-		if token == testToken {
-			return testTokenID, true
-		}
-		return "", false
-	}
-	return f.verify(token)
+const testAccount = "acc-default"
+
+func newFakeIdentity() *fakeIdentity {
+	f := &fakeIdentity{cat: catalog.New()}
+	f.CatalogIdentity = &CatalogIdentity{Catalog: f.cat, Apply: f.apply}
+	ctx := context.Background()
+	_, _ = f.apply(ctx, catalog.Op{Type: catalog.OpInit, Account: &catalog.Account{ID: testAccount, Name: "Default"},
+		Token: &catalog.Token{ID: BootstrapTokenID, Name: "admin", Hash: catalog.HashToken(testAdmin),
+			AccountID: testAccount, Policies: authz.AdminPolicies()}})
+	_, _ = f.apply(ctx, catalog.Op{Type: catalog.OpCreateToken, Token: &catalog.Token{ID: testTokenID, Name: "test",
+		Hash: catalog.HashToken(testToken), AccountID: testAccount, Policies: authz.AdminPolicies()}})
+	return f
 }
 
-func (f *fakeIdentity) Accounts() []wire.Account {
-	if f.accounts == nil {
-		return nil
+func (f *fakeIdentity) apply(_ context.Context, op catalog.Op) (catalog.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.index++
+	if op.At.IsZero() {
+		op.At = time.Now().UTC()
 	}
-	return f.accounts()
+	res := f.cat.Apply(f.index, op)
+	return res, res.Err()
 }
 
-func (f *fakeIdentity) HasAccount(id string) bool {
-	for _, a := range f.Accounts() {
-		if a.ID == id {
-			return true
-		}
-	}
-	return false
+// addAccount adds account id named name.
+func (f *fakeIdentity) addAccount(id, name string) {
+	_, _ = f.apply(context.Background(), catalog.Op{Type: catalog.OpCreateAccount, Account: &catalog.Account{ID: id, Name: name}})
 }
 
-func (f *fakeIdentity) Tokens() []wire.Token {
-	if f.tokens == nil {
-		return nil
+func (f *fakeIdentity) CreateToken(ctx context.Context, t catalog.Token) (catalog.Token, string, error) {
+	if f.create != nil {
+		return f.create(ctx, t)
 	}
-	return f.tokens()
-}
-
-func (f *fakeIdentity) CreateToken(ctx context.Context, name string) (wire.Token, error) {
-	if f.create == nil {
-		return wire.Token{}, errors.New("fake: create not set")
-	}
-	return f.create(ctx, name)
+	return f.CatalogIdentity.CreateToken(ctx, t)
 }
 
 func (f *fakeIdentity) RevokeToken(ctx context.Context, id string) error {
-	if f.revoke == nil {
-		return errors.New("fake: revoke not set")
+	if f.revoke != nil {
+		return f.revoke(ctx, id)
 	}
-	return f.revoke(ctx, id)
+	return f.CatalogIdentity.RevokeToken(ctx, id)
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -143,7 +145,7 @@ func newEnv(t *testing.T, edit func(*Config)) *testEnv {
 	if edit != nil {
 		edit(&cfg)
 	}
-	env := &testEnv{cl: &fakeCluster{}, id: &fakeIdentity{}, reg: prometheus.NewRegistry(), log: &syncBuffer{}}
+	env := &testEnv{cl: &fakeCluster{}, id: newFakeIdentity(), reg: prometheus.NewRegistry(), log: &syncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(env.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := New(cfg, env.cl, env.id, env.reg, env.reg, logger)
 	if err != nil {

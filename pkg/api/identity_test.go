@@ -8,22 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgeplane/edgeplane/pkg/authz"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/wire"
 )
 
-func accountsN(n int) []wire.Account {
-	out := make([]wire.Account, n)
-	for i := range out {
-		// Reverse order, to check that the API sorts.
-		out[i] = wire.Account{ID: fmt.Sprintf("acc-%02d", n-1-i), Name: fmt.Sprintf("Account %d", n-1-i), Type: "standard"}
-	}
-	return out
-}
-
 func TestTokenVerify(t *testing.T) {
 	env := newEnv(t, nil)
-	for tok, want := range map[string]string{testAdmin: AdminPrincipal, testToken: testTokenID} {
+	for tok, want := range map[string]string{testAdmin: BootstrapTokenID, testToken: testTokenID} {
 		var v wire.TokenVerify
 		result(t, env.serve(request(http.MethodGet, "/client/v4/user/tokens/verify", tok, nil)), &v)
 		if v.ID != want || v.Status != "active" {
@@ -43,7 +35,7 @@ func TestUser(t *testing.T) {
 
 func TestAccountsPaged(t *testing.T) {
 	env := newEnv(t, nil)
-	env.id.accounts = func() []wire.Account { return accountsN(5) }
+	addAccounts(env, 4) // and the default account, acc-default: 5
 	var got []wire.Account
 	e := result(t, env.get("/client/v4/accounts?page=2&per_page=2"), &got)
 	if len(got) != 2 || got[0].ID != "acc-02" || got[1].ID != "acc-03" {
@@ -61,7 +53,9 @@ func TestAccountsPaged(t *testing.T) {
 
 func TestAccountsEmptyIsArray(t *testing.T) {
 	env := newEnv(t, nil)
-	w := env.get("/client/v4/accounts")
+	// A token reaching no account sees none.
+	tok := newToken(t, env, testAccount, "API Tokens Read")
+	w := env.serve(request(http.MethodGet, "/client/v4/accounts", tok, nil))
 	if !strings.Contains(w.Body.String(), `"result":[]`) {
 		t.Fatalf("no accounts is not []: %s", w.Body)
 	}
@@ -69,7 +63,7 @@ func TestAccountsEmptyIsArray(t *testing.T) {
 
 func TestGetAccount(t *testing.T) {
 	env := newEnv(t, nil)
-	env.id.accounts = func() []wire.Account { return accountsN(3) }
+	addAccounts(env, 3)
 	var a wire.Account
 	result(t, env.get("/client/v4/accounts/acc-01"), &a)
 	if a.ID != "acc-01" || a.Name != "Account 1" {
@@ -84,7 +78,7 @@ func TestGetAccount(t *testing.T) {
 
 func TestMemberships(t *testing.T) {
 	env := newEnv(t, nil)
-	env.id.accounts = func() []wire.Account { return accountsN(3) }
+	addAccounts(env, 2) // and acc-default: 3
 	var ms []wire.Membership
 	e := result(t, env.get("/client/v4/memberships?page=1"), &ms)
 	if len(ms) != 3 || e.ResultInfo.TotalCount != 3 {
@@ -103,21 +97,18 @@ func TestMemberships(t *testing.T) {
 
 func TestTokensList(t *testing.T) {
 	env := newEnv(t, nil)
-	env.id.tokens = func() []wire.Token {
-		return []wire.Token{{ID: "b", Name: "B", Status: "active", Value: "leak"}, {ID: "a", Name: "A", Status: "active"}}
-	}
 	var ts []wire.Token
 	result(t, env.get("/client/v4/user/tokens?per_page=1"), &ts)
-	if len(ts) != 1 || ts[0].ID != "a" {
+	if len(ts) != 1 || ts[0].ID != BootstrapTokenID {
 		t.Fatalf("page 1 = %+v", ts)
 	}
 	w := env.get("/client/v4/user/tokens")
-	if strings.Contains(w.Body.String(), "leak") {
-		t.Fatalf("token list shows a value: %s", w.Body)
+	if strings.Contains(w.Body.String(), `"value"`) || strings.Contains(w.Body.String(), `"hash"`) {
+		t.Fatalf("token list shows a secret: %s", w.Body)
 	}
 	var one wire.Token
-	result(t, env.get("/client/v4/user/tokens/b"), &one)
-	if one.ID != "b" || one.Value != "" {
+	result(t, env.get("/client/v4/user/tokens/"+testTokenID), &one)
+	if one.ID != testTokenID || one.Value != "" || len(one.Policies) != 3 || one.AccountID != testAccount {
 		t.Fatalf("token = %+v", one)
 	}
 	wantError(t, env.get("/client/v4/user/tokens/zzz"), http.StatusNotFound, CodeInvalidIdentifier)
@@ -125,32 +116,44 @@ func TestTokensList(t *testing.T) {
 
 func TestTokenCreate(t *testing.T) {
 	env := newEnv(t, nil)
-	var names []string
-	env.id.create = func(_ context.Context, name string) (wire.Token, error) {
-		names = append(names, name)
-		return wire.Token{ID: "new", Name: name, Status: "active", Value: "s3cret"}, nil
-	}
 	post := func(body string) *http.Request {
 		return request(http.MethodPost, "/client/v4/user/tokens", testAdmin, strings.NewReader(body))
 	}
+	kvRead := `"permission_groups":[{"id":"8b47d2786a534c08a1f94ee8f9f599ef"}]`
 	var tok wire.Token
-	result(t, env.serve(post(`{"name":" ci ","policies":[{"effect":"allow"}]}`)), &tok)
-	if tok.Value != "s3cret" || tok.Name != "ci" {
+	result(t, env.serve(post(`{"name":" ci ","policies":[{"effect":"allow","resources":{"com.cloudflare.api.account.`+testAccount+`":"*"},`+kvRead+`}],
+		"expires_on":"2099-01-01T00:00:00Z","condition":{"request_ip":{"in":["192.0.2.0/24"]}}}`)), &tok)
+	if tok.Value == "" || tok.Name != "ci" || tok.AccountID != testAccount || tok.ExpiresOn != "2099-01-01T00:00:00Z" ||
+		tok.Condition == nil || len(tok.Policies) != 1 {
 		t.Fatalf("token = %+v", tok)
 	}
-	for _, bad := range []string{`{}`, `{"name":""}`, `{"name":"` + strings.Repeat("x", 121) + `"}`} {
-		wantError(t, env.serve(post(bad)), http.StatusBadRequest, CodeBadRequest)
+	stored, ok := env.id.LookupToken(tok.Value)
+	if !ok || stored.ID != tok.ID || len(stored.Policies) != 1 || stored.ExpiresOn == nil {
+		t.Fatalf("stored = %+v %v", stored, ok)
 	}
-	for _, bad := range []string{``, `{`, `{"name":1}`, `{"name":"a","bogus":1}`, `{"name":"a"} {}`} {
+	for bad, field := range map[string]string{
+		`{}`:                         "name",
+		`{"name":""}`:                "name",
+		`{"name":"x","policies":[]}`: "policies",
+		`{"name":"` + strings.Repeat("x", 121) + `","policies":[]}`:                                                                                       "name",
+		`{"name":"x","policies":[{"effect":"allow","resources":{"com.cloudflare.api.account.nope":"*"},` + kvRead + `}]}`:                                 `policies[0].resources["com.cloudflare.api.account.nope"]`,
+		`{"name":"x","policies":[{"effect":"maybe","resources":{"com.cloudflare.api.account.a":"*"},` + kvRead + `}]}`:                                    "policies[0].effect",
+		`{"name":"x","policies":[{"effect":"allow","resources":{"com.cloudflare.api.account.a":"*","com.cloudflare.api.account.b":"*"},` + kvRead + `}]}`: "policies",
+	} {
+		w := env.serve(post(bad))
+		e := wantError(t, w, http.StatusBadRequest, CodeBadRequest)
+		if !strings.HasPrefix(e.Errors[0].Message, field) {
+			t.Errorf("%s: message %q does not name %s", bad, e.Errors[0].Message, field)
+		}
+	}
+	for _, bad := range []string{``, `{`, `{"name":"a"} {}`} {
 		wantError(t, env.serve(post(bad)), http.StatusBadRequest, CodeMalformedJSON)
 	}
-	if len(names) != 1 {
-		t.Fatalf("CreateToken called with %q, want once", names)
+	wantError(t, env.serve(post(`{"name":1}`)), http.StatusBadRequest, CodeBadRequest)
+	env.id.create = func(context.Context, catalog.Token) (catalog.Token, string, error) {
+		return catalog.Token{}, "", fmt.Errorf("propose: %w", ErrUnavailable)
 	}
-	env.id.create = func(context.Context, string) (wire.Token, error) {
-		return wire.Token{}, fmt.Errorf("propose: %w", ErrUnavailable)
-	}
-	w := env.serve(post(`{"name":"x"}`))
+	w := env.serve(post(`{"name":"x","policies":[{"effect":"allow","resources":{"com.cloudflare.api.account.` + testAccount + `":"*"},` + kvRead + `}]}`))
 	wantError(t, w, http.StatusServiceUnavailable, CodeUnavailable)
 	if w.Header().Get("x-should-retry") != "" {
 		t.Fatal("503 must stay retryable")
@@ -163,23 +166,25 @@ func TestTokenRevoke(t *testing.T) {
 		switch id {
 		case "gone":
 			return fmt.Errorf("revoke token %s: catalog revoke_token: %w", id, catalog.ErrNotFound)
-		case "ours":
-			return fmt.Errorf("revoke: %w", ErrNotFound)
 		case "broken":
 			return errors.New("raft exploded")
 		}
 		return nil
 	}
+	for _, id := range []string{"gone", "broken"} {
+		_, _ = env.id.apply(context.Background(), catalog.Op{Type: catalog.OpCreateToken,
+			Token: &catalog.Token{ID: id, Name: id, Hash: catalog.HashToken("v-" + id), AccountID: testAccount}})
+	}
 	del := func(id string) *http.Request {
 		return request(http.MethodDelete, "/client/v4/user/tokens/"+id, testAdmin, nil)
 	}
 	var res map[string]string
-	result(t, env.serve(del("t1")), &res)
-	if res["id"] != "t1" {
+	result(t, env.serve(del(testTokenID)), &res)
+	if res["id"] != testTokenID {
 		t.Fatalf("result = %+v", res)
 	}
 	wantError(t, env.serve(del("gone")), http.StatusNotFound, CodeInvalidIdentifier)
-	wantError(t, env.serve(del("ours")), http.StatusNotFound, CodeInvalidIdentifier)
+	wantError(t, env.serve(del("never")), http.StatusNotFound, CodeInvalidIdentifier)
 	w := env.serve(del("broken"))
 	wantError(t, w, http.StatusInternalServerError, CodeInternal)
 	if strings.Contains(w.Body.String(), "exploded") {
@@ -188,4 +193,38 @@ func TestTokenRevoke(t *testing.T) {
 	if !strings.Contains(env.log.String(), "raft exploded") {
 		t.Fatal("the cause of a 500 is not in the access log")
 	}
+}
+
+// addAccounts adds accounts acc-00 .. acc-<n-1>, named "Account i", in
+// reverse order to check that the API sorts.
+func addAccounts(env *testEnv, n int) {
+	for i := n - 1; i >= 0; i-- {
+		env.id.addAccount(fmt.Sprintf("acc-%02d", i), fmt.Sprintf("Account %d", i))
+	}
+}
+
+// newToken creates a token of account allowed the named groups on it (or
+// the user, or the cluster, by the group's scope) and returns its value.
+func newToken(t *testing.T, env *testEnv, account string, groups ...string) string {
+	t.Helper()
+	var policies []authz.Policy
+	for _, name := range groups {
+		g, ok := authz.GroupByName(name)
+		if !ok {
+			t.Fatalf("no group %q", name)
+		}
+		res := map[authz.Scope]string{authz.ScopeAccount: authz.AccountResource(account),
+			authz.ScopeUser: authz.UserResource(UserID), authz.ScopeCluster: authz.ClusterResource}[g.Scope]
+		policies = append(policies, authz.Policy{Effect: authz.Allow, Resources: map[string]string{res: "*"},
+			PermissionGroups: []authz.GroupRef{{ID: g.ID}}})
+	}
+	if len(policies) == 0 {
+		policies = nil
+	}
+	_, secret, err := env.id.CatalogIdentity.CreateToken(context.Background(),
+		catalog.Token{Name: "test", AccountID: account, Policies: policies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
 }

@@ -99,12 +99,15 @@ func (s *Server) route(pattern, service string, auth bool, maxBody int64, h http
 		}
 		st.service, st.operation = service, pattern
 		if auth {
-			principal, ok := s.authenticate(r)
+			c, ok := s.authenticate(r)
 			if !ok {
 				writeUnauthorized(w)
 				return
 			}
-			st.principal = principal
+			st.principal, st.caller = c.principal, c
+			if !s.authorize(w, r, pattern, service, c) {
+				return
+			}
 		}
 		if r.ContentLength > maxBody {
 			WriteFailure(w, r, tooLarge(maxBody))

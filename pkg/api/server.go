@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -29,24 +28,6 @@ type Cluster interface {
 	Ready() error
 }
 
-// Identity is the token/account side, backed by the replicated catalog.
-type Identity interface {
-	// VerifyToken returns the id of the catalog token whose value is token.
-	VerifyToken(token string) (id string, ok bool)
-	// Accounts lists the accounts.
-	Accounts() []wire.Account
-	// HasAccount reports whether id names an account: the per-request
-	// check of service routes, cheaper than listing them.
-	HasAccount(id string) bool
-	// Tokens lists the tokens, without their values.
-	Tokens() []wire.Token
-	// CreateToken creates a token; the returned Value is shown only once.
-	CreateToken(ctx context.Context, name string) (wire.Token, error)
-	// RevokeToken deletes a token. An error matching ErrNotFound or
-	// catalog.ErrNotFound answers 404.
-	RevokeToken(ctx context.Context, id string) error
-}
-
 // Service names used as the "service" label of the API's own routes.
 const (
 	serviceSystem   = "system"
@@ -64,6 +45,7 @@ type Server struct {
 	log       *slog.Logger
 	metrics   *metrics
 	adminHash []byte         // SHA-256 of Config.AdminToken, nil when there is none
+	authz     authorizer     // route permissions and the evaluator cache (authorize.go)
 	mux       *http.ServeMux // the routes and a catch-all that answers 404/405 envelopes
 	routes    *http.ServeMux // the routes alone: asked what a request would match
 	handler   http.Handler
@@ -128,6 +110,13 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // pattern or one that conflicts with a registered route: that is a
 // programming error found at startup.
 func (s *Server) Mount(pattern, service string, maxBody int64, h http.Handler) {
+	s.MountAccess(pattern, service, AccessDefault, maxBody, h)
+}
+
+// MountAccess is Mount for a route whose access level is not its method's
+// (a read through POST: access is AccessRead).
+func (s *Server) MountAccess(pattern, service string, access Access, maxBody int64, h http.Handler) {
+	s.authz.setAccess(pattern, access)
 	if maxBody <= 0 {
 		maxBody = s.cfg.MaxBodyBytes
 	}

@@ -11,13 +11,14 @@ const AdminPrincipal = "admin"
 // the access log and metrics once the handler returns. It belongs to one
 // request and is only touched by the goroutine serving it.
 type reqState struct {
-	id        string // request id
-	service   string // metrics label: which service answered
-	operation string // metrics label: the route pattern
-	principal string // token id, or AdminPrincipal
-	limited   bool   // the body is already wrapped in a MaxBytesReader
-	limit     int64  // that reader's limit
-	err       error  // the failure a handler reported through WriteFailure
+	id        string  // request id
+	service   string  // metrics label: which service answered
+	operation string  // metrics label: the route pattern
+	principal string  // token id, or AdminPrincipal
+	caller    *caller // who authenticated, with the token's evaluator
+	limited   bool    // the body is already wrapped in a MaxBytesReader
+	limit     int64   // that reader's limit
+	err       error   // the failure a handler reported through WriteFailure
 }
 
 // stateKey is the context key of *reqState.

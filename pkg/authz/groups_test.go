@@ -88,3 +88,21 @@ func TestPermissionFor(t *testing.T) {
 		t.Error("unknown service accepted")
 	}
 }
+
+func TestAdminPolicies(t *testing.T) {
+	ev, err := Compile(&Token{Name: "admin", Policies: AdminPolicies()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range Permissions() {
+		req := Request{Permission: p, Account: "any", User: "edgeplane-admin"}
+		if d := ev.Allowed(req); !d.Allowed {
+			t.Errorf("%s: %s", p, d.Reason)
+		}
+	}
+	for _, id := range []string{GroupClusterAdmin, GroupClusterRead, GroupTokensWrite, GroupAccountWrite, GroupKVWrite, GroupD1Write, GroupDOWrite} {
+		if _, ok := GroupByID(id); !ok {
+			t.Errorf("group %s unknown", id)
+		}
+	}
+}

@@ -76,12 +76,30 @@ func (c *Catalog) apply(op Op) Result {
 		a.CreatedAt = op.At
 		c.st.Accounts[a.ID] = a
 		return Result{}
+	case OpUpdateAccount:
+		if op.Account == nil {
+			return failure("invalid", "account id is required")
+		}
+		a, ok := c.st.Accounts[op.Account.ID]
+		if !ok {
+			return failure("not_found", "account %s", op.Account.ID)
+		}
+		a.Name = op.Account.Name
+		c.st.Accounts[a.ID] = a
+		return Result{Account: &a}
+	case OpDeleteAccount:
+		return c.applyDeleteAccount(op)
 	case OpCreateToken:
 		if op.Token == nil || op.Token.ID == "" || op.Token.Hash == "" {
 			return failure("invalid", "token id and hash are required")
 		}
 		if _, ok := c.st.Tokens[op.Token.ID]; ok {
 			return failure("exists", "token %s", op.Token.ID)
+		}
+		if a := op.Token.AccountID; a != "" {
+			if _, ok := c.st.Accounts[a]; !ok {
+				return failure("not_found", "account %s", a)
+			}
 		}
 		t := *op.Token
 		t.CreatedAt = op.At
@@ -95,6 +113,18 @@ func (c *Catalog) apply(op Op) Result {
 			return failure("not_found", "token %s", op.Token.ID)
 		}
 		delete(c.st.Tokens, op.Token.ID)
+		return Result{}
+	case OpRollToken:
+		if op.Token == nil || op.Token.Hash == "" {
+			return failure("invalid", "token id and hash are required")
+		}
+		t, ok := c.st.Tokens[op.Token.ID]
+		if !ok {
+			return failure("not_found", "token %s", op.Token.ID)
+		}
+		t.Hash = op.Token.Hash
+		t.ModifiedAt = op.At
+		c.st.Tokens[t.ID] = t
 		return Result{}
 	case OpCreateResource, OpRenameResource, OpDeleteResource:
 		return c.applyResource(op)
@@ -124,6 +154,38 @@ func (c *Catalog) applyInit(op Op) Result {
 		c.st.Tokens[t.ID] = t
 	}
 	return Result{}
+}
+
+// applyDeleteAccount removes an empty account: one holding no resources
+// and no tokens, and not the default account.
+func (c *Catalog) applyDeleteAccount(op Op) Result {
+	if op.Account == nil {
+		return failure("invalid", "account id is required")
+	}
+	id := op.Account.ID
+	a, ok := c.st.Accounts[id]
+	if !ok {
+		return failure("not_found", "account %s", id)
+	}
+	if id == c.st.DefaultAccount {
+		return failure("in_use", "account %s is the cluster's default account", id)
+	}
+	resources, tokens := 0, 0
+	for _, r := range c.st.Resources {
+		if r.AccountID == id {
+			resources++
+		}
+	}
+	for _, t := range c.st.Tokens {
+		if t.AccountID == id {
+			tokens++
+		}
+	}
+	if resources > 0 || tokens > 0 {
+		return failure("in_use", "account %s still holds %d resources and %d tokens: delete them first", id, resources, tokens)
+	}
+	delete(c.st.Accounts, id)
+	return Result{Account: &a}
 }
 
 func (c *Catalog) applyResource(op Op) Result {
@@ -226,6 +288,14 @@ func (c *Catalog) Tokens() []Token {
 	out := slices.Collect(maps.Values(c.st.Tokens))
 	slices.SortFunc(out, func(a, b Token) int { return strings.Compare(a.ID, b.ID) })
 	return out
+}
+
+// Token returns one token (hash included).
+func (c *Catalog) Token(id string) (Token, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	t, ok := c.st.Tokens[id]
+	return t, ok
 }
 
 // TokenByHash finds the token whose secret hashes to hash.

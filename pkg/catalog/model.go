@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/authz"
 )
 
 // Kind names a resource registry.
@@ -34,11 +36,34 @@ type Account struct {
 }
 
 // Token is an API token. Only the SHA-256 of its secret is kept.
+// Its scope is Cloudflare's policy model (pkg/authz): policies, validity
+// window and client IP condition, replicated with it. A token without
+// policies (created before tokens were scoped) allows nothing.
 type Token struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	Hash      string    `json:"hash"`
 	CreatedAt time.Time `json:"created_at"`
+	// AccountID is the account the token belongs to: its tenant, whose
+	// token managers may list and revoke it.
+	AccountID string           `json:"account_id,omitempty"`
+	Policies  []authz.Policy   `json:"policies,omitempty"`
+	NotBefore *time.Time       `json:"not_before,omitempty"`
+	ExpiresOn *time.Time       `json:"expires_on,omitempty"`
+	Condition *authz.Condition `json:"condition,omitempty"`
+	// ModifiedAt is when the token's value was last rolled (zero: never).
+	ModifiedAt time.Time `json:"modified_at,omitzero"`
+}
+
+// Scope returns the token as pkg/authz evaluates it.
+// A token stored without a name is named by its id (authz requires one).
+func (t Token) Scope() *authz.Token {
+	name := t.Name
+	if name == "" {
+		name = t.ID
+	}
+	return &authz.Token{ID: t.ID, Name: name, Policies: t.Policies, NotBefore: t.NotBefore,
+		ExpiresOn: t.ExpiresOn, Condition: t.Condition}
 }
 
 // Resource is one entry of a registry: a KV namespace, a D1 database, ...

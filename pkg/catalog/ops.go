@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/edgeplane/edgeplane/pkg/authz"
 )
 
 // OpType names a catalog operation.
@@ -17,6 +19,9 @@ const (
 	OpCreateAccount  OpType = "create_account"
 	OpCreateToken    OpType = "create_token"
 	OpRevokeToken    OpType = "revoke_token"
+	OpRollToken      OpType = "roll_token"
+	OpUpdateAccount  OpType = "update_account"
+	OpDeleteAccount  OpType = "delete_account"
 	OpCreateResource OpType = "create_resource"
 	OpRenameResource OpType = "rename_resource"
 	OpDeleteResource OpType = "delete_resource"
@@ -57,15 +62,20 @@ var (
 	ErrExists   = errors.New("already exists")
 	ErrNotFound = errors.New("not found")
 	ErrInvalid  = errors.New("invalid operation")
+	// ErrInUse refuses deleting an account that still holds resources or
+	// tokens.
+	ErrInUse = errors.New("in use")
 )
 
 // Result is the outcome of applying one operation, as returned to the
 // proposer (possibly over the network).
 type Result struct {
-	// Error is empty on success, else one of "exists", "not_found", "invalid".
+	// Error is empty on success, else one of "exists", "not_found",
+	// "in_use", "invalid".
 	Error    string    `json:"error,omitempty"`
 	Message  string    `json:"message,omitempty"`
 	Resource *Resource `json:"resource,omitempty"`
+	Account  *Account  `json:"account,omitempty"`
 	Version  uint64    `json:"version"`
 }
 
@@ -79,6 +89,8 @@ func (r Result) Err() error {
 		base = ErrExists
 	case "not_found":
 		base = ErrNotFound
+	case "in_use":
+		base = ErrInUse
 	default:
 		base = ErrInvalid
 	}
@@ -125,6 +137,20 @@ func (op Op) Validate() error {
 		return nil
 	}
 	switch op.Type {
+	case OpUpdateAccount, OpDeleteAccount:
+		if op.Account == nil {
+			return bad("account is required")
+		}
+		return errors.Join(text("account id", op.Account.ID, maxIDBytes, true),
+			text("account name", op.Account.Name, maxNameBytes, op.Type == OpUpdateAccount))
+	case OpRollToken:
+		if op.Token == nil {
+			return bad("token is required")
+		}
+		if len(op.Token.Hash) != 64 {
+			return bad("token hash must be 64 hex digits")
+		}
+		return text("token id", op.Token.ID, maxIDBytes, true)
 	case OpInit, OpCreateAccount:
 		if op.Account == nil {
 			return bad("account is required")
@@ -147,7 +173,16 @@ func (op Op) Validate() error {
 		if len(op.Token.Hash) != 64 {
 			return bad("token hash must be 64 hex digits")
 		}
-		return errors.Join(text("token id", op.Token.ID, maxIDBytes, true), text("token name", op.Token.Name, maxNameBytes, false))
+		if err := errors.Join(text("token id", op.Token.ID, maxIDBytes, true), text("token name", op.Token.Name, maxNameBytes, false),
+			text("token account", op.Token.AccountID, maxIDBytes, false)); err != nil {
+			return err
+		}
+		if len(op.Token.Policies) > 0 {
+			if err := authz.Validate(op.Token.Scope()); err != nil {
+				return bad("token policies: %v", err)
+			}
+		}
+		return nil
 	case OpRevokeToken:
 		if op.Token == nil {
 			return bad("token is required")

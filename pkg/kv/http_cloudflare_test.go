@@ -29,7 +29,10 @@ func TestKVWithCloudflareGo(t *testing.T) {
 func testKVWithCloudflareGo(t *testing.T, e *kvEnv) {
 	ts := httptest.NewServer(e.Srv.Handler())
 	t.Cleanup(ts.Close)
-	c := cloudflare.NewClient(option.WithBaseURL(ts.URL+"/client/v4/"), option.WithAPIToken(testAdmin), option.WithMaxRetries(0))
+	// A token scoped as a Cloudflare user would make it: KV write (and so
+	// read) on the one account, nothing else.
+	token := e.Cat.Token(t, testAccount, "Workers KV Storage Write")
+	c := cloudflare.NewClient(option.WithBaseURL(ts.URL+"/client/v4/"), option.WithAPIToken(token), option.WithMaxRetries(0))
 	ctx := t.Context()
 	acc := cloudflare.F(testAccount)
 

@@ -111,7 +111,8 @@ func Routes(cat service.Catalog, data Data) []service.Route {
 		route("PUT "+kvBase+"/bulk", kvBulkBodyLimit, h.bulkPut),
 		route("POST "+kvBase+"/bulk/delete", kvBulkDeleteBodyLimit, h.bulkDelete),
 		route("DELETE "+kvBase+"/bulk", kvBulkDeleteBodyLimit, h.bulkDelete),
-		route("POST "+kvBase+"/bulk/get", 0, h.bulkGet),
+		// A read through POST: Workers KV Storage Read suffices.
+		{Pattern: "POST " + kvBase + "/bulk/get", Access: service.AccessRead, Placement: router.Here(), Handler: http.HandlerFunc(h.bulkGet)},
 	}
 }
 

@@ -328,7 +328,7 @@ func (n *Node) startAPI() error {
 			n.api.MountResources(kind, (*resources)(n))
 		}
 		for _, rt := range svc.Routes() {
-			n.api.Mount(rt.Pattern, svc.Name(), rt.MaxBody, n.router.Place(svc.Name(), rt.Placement, rt.Handler))
+			n.api.MountAccess(rt.Pattern, svc.Name(), rt.Access, rt.MaxBody, n.router.Place(svc.Name(), rt.Placement, rt.Handler))
 		}
 	}
 	n.httpSrv = &http.Server{

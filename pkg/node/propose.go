@@ -82,7 +82,7 @@ func (n *Node) ensureCatalog(ctx context.Context) error {
 		op := catalog.Op{
 			Type:    catalog.OpInit,
 			Account: &catalog.Account{ID: acct, Name: "Edgeplane"},
-			Token:   &catalog.Token{ID: "bootstrap-admin", Name: "admin token of the bootstrap node", Hash: catalog.HashToken(n.adminTok)},
+			Token:   bootstrapAdminToken(acct, n.adminTok),
 		}
 		if _, err := n.proposeCatalog(ctx, op); err != nil {
 			return err

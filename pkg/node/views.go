@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -84,66 +83,44 @@ func (v *clusterView) Ready() error {
 }
 
 // identity is the node as pkg/api's Identity sees it: tokens and accounts
-// from the replicated catalog.
+// from the replicated catalog, changed through Raft.
 type identity Node
 
 var _ api.Identity = (*identity)(nil)
 
-func (i *identity) VerifyToken(token string) (string, bool) {
-	t, ok := i.catalog.TokenByHash(catalog.HashToken(token))
-	return t.ID, ok
+func (i *identity) ci() *api.CatalogIdentity {
+	return &api.CatalogIdentity{Catalog: i.catalog, Apply: (*Node)(i).proposeCatalog}
 }
 
-func (i *identity) Accounts() []wire.Account {
-	var out []wire.Account
-	for _, a := range i.catalog.Accounts() {
-		out = append(out, wire.Account{
-			ID: a.ID, Name: a.Name, Type: "standard", Settings: map[string]any{},
-			CreatedOn: a.CreatedAt.UTC().Format(time.RFC3339),
-		})
-	}
-	return out
-}
+func (i *identity) Initialized() bool                              { return i.ci().Initialized() }
+func (i *identity) CatalogVersion() uint64                         { return i.catalog.Version() }
+func (i *identity) LookupToken(token string) (catalog.Token, bool) { return i.ci().LookupToken(token) }
+func (i *identity) Tokens() []catalog.Token                        { return i.ci().Tokens() }
+func (i *identity) Accounts() []wire.Account                       { return i.ci().Accounts() }
+func (i *identity) HasAccount(id string) bool                      { return i.ci().HasAccount(id) }
 
-// HasAccount reports whether the catalog holds account id.
-func (i *identity) HasAccount(id string) bool {
-	_, ok := i.catalog.Account(id)
-	return ok
-}
-
-func tokenToWire(t catalog.Token) wire.Token {
-	return wire.Token{ID: t.ID, Name: t.Name, Status: "active", IssuedOn: t.CreatedAt.UTC().Format(time.RFC3339)}
-}
-
-func (i *identity) Tokens() []wire.Token {
-	var out []wire.Token
-	for _, t := range i.catalog.Tokens() {
-		out = append(out, tokenToWire(t))
-	}
-	return out
-}
-
-func (i *identity) CreateToken(ctx context.Context, name string) (wire.Token, error) {
-	secret := randomHex(20)
-	tok := catalog.Token{ID: randomHex(16), Name: name, Hash: catalog.HashToken(secret)}
-	if _, err := (*Node)(i).proposeCatalog(ctx, catalog.Op{Type: catalog.OpCreateToken, Token: &tok}); err != nil {
-		return wire.Token{}, fmt.Errorf("create token %q: %w", name, err)
-	}
-	// Propose returns once this node applied the op, so the catalog has it
-	// with the timestamp every replica agreed on.
-	if t, ok := i.catalog.TokenByHash(tok.Hash); ok {
-		tok = t
-	}
-	w := tokenToWire(tok)
-	w.Value = secret
-	return w, nil
+func (i *identity) CreateToken(ctx context.Context, t catalog.Token) (catalog.Token, string, error) {
+	return i.ci().CreateToken(ctx, t)
 }
 
 func (i *identity) RevokeToken(ctx context.Context, id string) error {
-	if _, err := (*Node)(i).proposeCatalog(ctx, catalog.Op{Type: catalog.OpRevokeToken, Token: &catalog.Token{ID: id}}); err != nil {
-		return fmt.Errorf("revoke token %s: %w", id, err)
-	}
-	return nil
+	return i.ci().RevokeToken(ctx, id)
+}
+
+func (i *identity) RollToken(ctx context.Context, id string) (string, error) {
+	return i.ci().RollToken(ctx, id)
+}
+
+func (i *identity) CreateAccount(ctx context.Context, name string) (wire.Account, error) {
+	return i.ci().CreateAccount(ctx, name)
+}
+
+func (i *identity) RenameAccount(ctx context.Context, id, name string) (wire.Account, error) {
+	return i.ci().RenameAccount(ctx, id, name)
+}
+
+func (i *identity) DeleteAccount(ctx context.Context, id string) error {
+	return i.ci().DeleteAccount(ctx, id)
 }
 
 // backend is the node as the internal gRPC service sees it.

@@ -77,11 +77,25 @@ type Route struct {
 	Pattern string
 	// MaxBody bounds the request body; 0 means the API's default.
 	MaxBody int64
+	// Access says whether the route reads or writes, which picks the
+	// permission a token needs: AccessDefault decides by method (GET,
+	// HEAD and OPTIONS read); a read through POST says AccessRead.
+	Access api.Access
 	// Placement says on which node the route is served.
 	Placement router.Placement
 	// Handler serves the request on that node.
 	Handler http.Handler
 }
+
+// Access says whether a route reads or writes (see api.Access).
+type Access = api.Access
+
+// Access levels of a route.
+const (
+	AccessDefault = api.AccessDefault
+	AccessRead    = api.AccessRead
+	AccessWrite   = api.AccessWrite
+)
 
 // ResourceKind describes one kind of account-scoped catalog resource a
 // service owns (see api.ResourceKind).

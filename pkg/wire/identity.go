@@ -1,5 +1,7 @@
 package wire
 
+import "github.com/edgeplane/edgeplane/pkg/authz"
+
 // TokenVerify is the result of GET /client/v4/user/tokens/verify.
 type TokenVerify struct {
 	ID        string `json:"id"`
@@ -44,9 +46,16 @@ type Membership struct {
 // Token is a catalog API token as returned by the token endpoints. Value is
 // set only in the response that creates the token; the catalog keeps a hash.
 type Token struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Status   string `json:"status"`
-	IssuedOn string `json:"issued_on"`
-	Value    string `json:"value,omitempty"`
+	ID         string           `json:"id"`
+	Name       string           `json:"name"`
+	Status     string           `json:"status"`
+	IssuedOn   string           `json:"issued_on"`
+	ModifiedOn string           `json:"modified_on,omitempty"`
+	NotBefore  string           `json:"not_before,omitempty"`
+	ExpiresOn  string           `json:"expires_on,omitempty"`
+	Policies   []authz.Policy   `json:"policies"`
+	Condition  *authz.Condition `json:"condition,omitempty"`
+	// AccountID is Edgeplane's: the account the token belongs to.
+	AccountID string `json:"account_id,omitempty"`
+	Value     string `json:"value,omitempty"`
 }

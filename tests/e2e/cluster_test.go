@@ -133,7 +133,8 @@ func TestThreeRegionClusterThroughEdgectl(t *testing.T) {
 	})
 	t.Logf("measured: kill -9 of a follower detected in %v", detect.Round(time.Millisecond))
 	// A catalog write while it is down.
-	resp, _ = httpDo(t, "POST", observer.url()+"/client/v4/user/tokens", token, []byte(`{"name":"while-down"}`))
+	resp, _ = httpDo(t, "POST", observer.url()+"/client/v4/user/tokens", token, []byte(`{"name":"while-down","policies":[{"effect":"allow",`+
+		`"resources":{"com.cloudflare.api.user.*":"*"},"permission_groups":[{"id":"0cc3a61731504c89b99ec1be78b77aa0"}]}]}`))
 	if resp.StatusCode != 200 {
 		t.Fatalf("token create while a node is down: %d", resp.StatusCode)
 	}

@@ -10,16 +10,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/api"
+	"github.com/edgeplane/edgeplane/pkg/authz"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/service"
 	"github.com/edgeplane/edgeplane/pkg/wire"
@@ -51,13 +52,56 @@ var (
 	_ service.Catalog = (*Catalog)(nil)
 )
 
-// NewCatalog returns a catalog holding Account and the given accounts.
+// NewCatalog returns an initialized catalog: Account is the default
+// account, Admin its cluster admin token (authz.AdminPolicies, which reach
+// every account's data), and the given accounts exist too.
 func NewCatalog(accounts ...string) *Catalog {
 	c := &Catalog{Catalog: catalog.New()}
-	for _, id := range append([]string{Account}, accounts...) {
+	c.apply(catalog.Op{Type: catalog.OpInit, Account: &catalog.Account{ID: Account, Name: Account},
+		Token: &catalog.Token{ID: api.BootstrapTokenID, Name: "admin", Hash: catalog.HashToken(Admin),
+			AccountID: Account, Policies: authz.AdminPolicies()}})
+	for _, id := range accounts {
 		c.apply(catalog.Op{Type: catalog.OpCreateAccount, Account: &catalog.Account{ID: id, Name: id}})
 	}
 	return c
+}
+
+// Apply applies op as the next log entry: the Apply of api.CatalogIdentity.
+func (c *Catalog) Apply(_ context.Context, op catalog.Op) (catalog.Result, error) {
+	res := c.apply(op)
+	return res, res.Err()
+}
+
+// Identity is the api.Identity over c.
+func (c *Catalog) Identity() *api.CatalogIdentity {
+	return &api.CatalogIdentity{Catalog: c.Catalog, Apply: c.Apply}
+}
+
+// Token creates a token of account allowed the named permission groups
+// (authz.PermissionGroups names) on it, or on the cluster or the user for
+// groups of those scopes, and returns its secret.
+func (c *Catalog) Token(t testing.TB, account string, groups ...string) string {
+	t.Helper()
+	byScope := map[authz.Scope][]authz.GroupRef{}
+	for _, name := range groups {
+		g, ok := authz.GroupByName(name)
+		if !ok {
+			t.Fatalf("no permission group %q", name)
+		}
+		byScope[g.Scope] = append(byScope[g.Scope], authz.GroupRef{ID: g.ID})
+	}
+	var policies []authz.Policy
+	for scope, refs := range byScope {
+		res := map[authz.Scope]string{authz.ScopeAccount: authz.AccountResource(account),
+			authz.ScopeUser: authz.UserResource(api.UserID), authz.ScopeCluster: authz.ClusterResource}[scope]
+		policies = append(policies, authz.Policy{Effect: authz.Allow, Resources: map[string]string{res: "*"}, PermissionGroups: refs})
+	}
+	_, secret, err := c.Identity().CreateToken(context.Background(),
+		catalog.Token{Name: strings.Join(groups, ", "), AccountID: account, Policies: policies})
+	if err != nil {
+		t.Fatalf("create token: %v", err)
+	}
+	return secret
 }
 
 // apply applies op as the next log entry.
@@ -107,7 +151,7 @@ func NewEnv(t testing.TB, cat *Catalog) *Env {
 	env := &Env{Cat: cat, Reg: prometheus.NewRegistry(), Log: &SyncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(env.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := api.New(api.Config{NodeID: Node, Version: "v-test", AdminToken: Admin},
-		cluster{}, identity{cat}, env.Reg, env.Reg, logger)
+		cluster{}, cat.Identity(), env.Reg, env.Reg, logger)
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
 	}
@@ -122,7 +166,7 @@ func (e *Env) Mount(name string, kinds []api.ResourceKind, routes []service.Rout
 		e.Srv.MountResources(k, e.Cat)
 	}
 	for _, r := range routes {
-		e.Srv.Mount(r.Pattern, name, r.MaxBody, r.Handler)
+		e.Srv.MountAccess(r.Pattern, name, r.Access, r.MaxBody, r.Handler)
 	}
 }
 
@@ -178,29 +222,3 @@ type cluster struct{}
 func (cluster) Members() []wire.Member { return []wire.Member{{ID: Node, State: "alive", Self: true}} }
 func (cluster) Status() wire.Status    { return wire.Status{NodeID: Node} }
 func (cluster) Ready() error           { return nil }
-
-// identity knows the admin token only; accounts come from the catalog.
-type identity struct{ cat *Catalog }
-
-func (identity) VerifyToken(string) (string, bool) { return "", false }
-
-func (i identity) Accounts() []wire.Account {
-	var out []wire.Account
-	for _, a := range i.cat.Catalog.Accounts() {
-		out = append(out, wire.Account{ID: a.ID, Name: a.Name})
-	}
-	return out
-}
-
-func (i identity) HasAccount(id string) bool {
-	_, ok := i.cat.Catalog.Account(id)
-	return ok
-}
-
-func (identity) Tokens() []wire.Token { return nil }
-
-func (identity) CreateToken(context.Context, string) (wire.Token, error) {
-	return wire.Token{}, errors.New("apitest: no tokens")
-}
-
-func (identity) RevokeToken(context.Context, string) error { return errors.New("apitest: no tokens") }

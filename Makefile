@@ -5,7 +5,7 @@ GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 MODULE    := github.com/edgeplane/edgeplane
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X $(MODULE)/pkg/version.Version=$(VERSION)
-PROTOS    := proto/edge/v1/node.proto proto/edge/v1/kv.proto
+PROTOS    := proto/edge/v1/node.proto proto/edge/v1/kv.proto proto/edge/v1/consensus.proto
 
 .PHONY: all build test vet fmt-check proto proto-tools bench-kv bench-wrk run
 

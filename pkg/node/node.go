@@ -241,25 +241,30 @@ func (n *Node) startRaft() error {
 		return fmt.Errorf("raft advertise address %s: %w", n.advRaft, err)
 	}
 	r, err := consensus.Open(consensus.Config{
-		NodeID:             n.cfg.NodeID,
-		Dir:                n.layout.RaftDir(),
-		Listener:           n.raftLn,
-		Advertise:          advertise,
-		StreamLayer:        n.net.RaftStreamLayer,
-		Bootstrap:          len(n.cfg.Join) == 0,
-		Voters:             n.cfg.Voters,
-		DeadServerGrace:    t.DeadServerGrace,
-		VoterReplaceAfter:  t.VoterReplaceAfter,
-		ReconcileInterval:  t.ReconcileInterval,
-		HeartbeatTimeout:   t.HeartbeatTimeout,
-		ElectionTimeout:    t.ElectionTimeout,
-		LeaderLeaseTimeout: t.LeaderLeaseTimeout,
-		TrailingLogs:       t.TrailingLogs,
-		FSM:                replication.NewFSM(n.catalog, n.log),
-		Members:            n.cluster.Members,
-		MembersChanged:     n.cluster.Changes(),
-		Logger:             n.log,
-		Registerer:         n.reg,
+		NodeID:                  n.cfg.NodeID,
+		Dir:                     n.layout.RaftDir(),
+		Listener:                n.raftLn,
+		Advertise:               advertise,
+		StreamLayer:             n.net.RaftStreamLayer,
+		Bootstrap:               len(n.cfg.Join) == 0,
+		BootstrapExpect:         n.cfg.BootstrapExpect,
+		Voters:                  n.cfg.Voters,
+		DeadServerGrace:         t.DeadServerGrace,
+		VoterReplaceAfter:       t.VoterReplaceAfter,
+		ServerStabilizationTime: t.ServerStabilizationTime,
+		LastContactThreshold:    t.LastContactThreshold,
+		Forget:                  n.cluster.Forget,
+		DialContext:             n.dialRaftPeer,
+		ReconcileInterval:       t.ReconcileInterval,
+		HeartbeatTimeout:        t.HeartbeatTimeout,
+		ElectionTimeout:         t.ElectionTimeout,
+		LeaderLeaseTimeout:      t.LeaderLeaseTimeout,
+		TrailingLogs:            t.TrailingLogs,
+		FSM:                     replication.NewFSM(n.catalog, n.log),
+		Members:                 n.cluster.Members,
+		MembersChanged:          n.cluster.Changes(),
+		Logger:                  n.log,
+		Registerer:              n.reg,
 	})
 	if err != nil {
 		return err
@@ -283,6 +288,7 @@ func (n *Node) startGRPC() error {
 	}
 	n.grpc = grpc.NewServer(router.ServerOptions()...)
 	router.NewServer((*backend)(n), n.log).Register(n.grpc)
+	n.raft.RegisterGRPC(n.grpc)
 	n.kvRepl.Register(n.grpc)
 	n.api.MountKV((*kvNamespaces)(n), n.kv)
 	n.goLoop(func() {

@@ -40,8 +40,21 @@ func (d *delegate) AutopilotConfig() *autopilot.Config {
 
 func (d *delegate) NotifyState(s *autopilot.State) {
 	d.mu.Lock()
+	prev := d.state
 	d.state = s
 	d.mu.Unlock()
+	// Log health changes: they explain every promotion and demotion.
+	for id, srv := range s.Servers {
+		var was *autopilot.ServerState
+		if prev != nil {
+			was = prev.Servers[id]
+		}
+		if was == nil || was.Health.Healthy != srv.Health.Healthy {
+			d.n.log.Info("autopilot: server health", "server", id, "healthy", srv.Health.Healthy,
+				"state", string(srv.State), "status", string(srv.Server.NodeStatus),
+				"last_contact", srv.Stats.LastContact, "last_term", srv.Stats.LastTerm, "last_index", srv.Stats.LastIndex)
+		}
+	}
 }
 
 // lastState is autopilot's latest state, nil before the first one.

@@ -51,6 +51,7 @@ type Node struct {
 	peers     *peers
 	autopilot *autopilot.Autopilot
 	delegate  *delegate
+	promoter  *promoter
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -160,6 +161,13 @@ func Open(cfg Config) (*Node, error) {
 		formed: make(chan struct{}),
 	}
 	n.delegate = newDelegate(n)
+	n.promoter = &promoter{
+		voters: cfg.Voters, replaceAfter: cfg.VoterReplaceAfter, deadGrace: cfg.DeadServerGrace, now: time.Now,
+		current: func() (raft.Configuration, bool) {
+			f := r.GetConfiguration()
+			return f.Configuration(), f.Error() == nil
+		},
+	}
 	n.autopilot = autopilot.New(r, n.delegate,
 		autopilot.WithLogger(hlog.Named("autopilot")),
 		autopilot.WithReconcileInterval(cfg.ReconcileInterval),
@@ -167,13 +175,7 @@ func Open(cfg Config) (*Node, error) {
 		// interval: at least a second keeps a slow answer from a loaded
 		// machine from looking like a dead server.
 		autopilot.WithUpdateInterval(max(2*cfg.ReconcileInterval, time.Second)),
-		autopilot.WithPromoter(&promoter{
-			voters: cfg.Voters, replaceAfter: cfg.VoterReplaceAfter, deadGrace: cfg.DeadServerGrace, now: time.Now,
-			current: func() (raft.Configuration, bool) {
-				f := r.GetConfiguration()
-				return f.Configuration(), f.Error() == nil
-			},
-		}),
+		autopilot.WithPromoter(n.promoter),
 	)
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(n)); err != nil {

@@ -3,6 +3,7 @@ package consensus
 import (
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -43,12 +44,56 @@ type promoter struct {
 	// refreshes its state; without it a promotion already made would be
 	// asked again (a configuration entry each time) until the next state.
 	current func() (raft.Configuration, bool)
+
+	// marks is when each server's health last changed, as the promoter saw
+	// it. raft-autopilot v0.3.0 sets ServerHealth.StableSince only when it
+	// first sees a server (buildServerState compares the new health with a
+	// pointer to itself), so "stable for ServerStabilizationTime" and
+	// "unhealthy for replaceAfter" are measured here instead.
+	mu    sync.Mutex
+	marks map[raft.ServerID]healthMark
+}
+
+type healthMark struct {
+	healthy bool
+	since   time.Time
 }
 
 var _ autopilot.Promoter = (*promoter)(nil)
 
-func (p *promoter) GetServerExt(*autopilot.Config, *autopilot.ServerState) interface{} { return nil }
-func (p *promoter) GetStateExt(*autopilot.Config, *autopilot.State) interface{}        { return nil }
+// GetServerExt is called with every server of each new state, its health
+// computed: the promoter records health changes.
+func (p *promoter) GetServerExt(_ *autopilot.Config, srv *autopilot.ServerState) interface{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.marks == nil {
+		p.marks = make(map[raft.ServerID]healthMark)
+	}
+	if m, ok := p.marks[srv.Server.ID]; !ok || m.healthy != srv.Health.Healthy {
+		p.marks[srv.Server.ID] = healthMark{healthy: srv.Health.Healthy, since: p.now()}
+	}
+	return nil
+}
+
+// GetStateExt forgets servers that left the state.
+func (p *promoter) GetStateExt(_ *autopilot.Config, s *autopilot.State) interface{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id := range p.marks {
+		if _, ok := s.Servers[id]; !ok {
+			delete(p.marks, id)
+		}
+	}
+	return nil
+}
+
+// reset forgets every health mark (leadership lost: a later autopilot run
+// starts from scratch, as autopilot's own state does).
+func (p *promoter) reset() {
+	p.mu.Lock()
+	clear(p.marks)
+	p.mu.Unlock()
+}
 
 // GetNodeTypes makes every server a potential voter.
 func (p *promoter) GetNodeTypes(_ *autopilot.Config, s *autopilot.State) map[raft.ServerID]autopilot.NodeType {
@@ -68,7 +113,23 @@ func (p *promoter) CalculatePromotionsAndDemotions(c *autopilot.Config, s *autop
 			s = withSuffrage(s, conf)
 		}
 	}
-	return planVoters(s, p.voters, stable, p.replaceAfter, p.now())
+	return planVoters(p.withMarks(s), p.voters, stable, p.replaceAfter, p.now())
+}
+
+// withMarks returns a copy of s whose StableSince are the promoter's.
+func (p *promoter) withMarks(s *autopilot.State) *autopilot.State {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := *s
+	out.Servers = make(map[raft.ServerID]*autopilot.ServerState, len(s.Servers))
+	for id, srv := range s.Servers {
+		cp := *srv
+		if m, ok := p.marks[id]; ok && m.healthy == cp.Health.Healthy {
+			cp.Health.StableSince = m.since
+		}
+		out.Servers[id] = &cp
+	}
+	return &out
 }
 
 // withSuffrage returns a copy of s whose servers have the suffrage of conf,

@@ -187,3 +187,37 @@ func TestPromoterReadsTheLatestConfiguration(t *testing.T) {
 		t.Fatalf("promotions %v demotions %v, want [c] []", got, ch.Demotions)
 	}
 }
+
+// raft-autopilot v0.3.0 keeps StableSince at the first sighting of a
+// server; the promoter measures health changes itself.
+func TestPromoterMeasuresHealthChangesItself(t *testing.T) {
+	clock := now
+	p := &promoter{voters: 3, replaceAfter: 3 * time.Second, deadGrace: time.Minute, now: func() time.Time { return clock }}
+	cfg := &autopilot.Config{ServerStabilizationTime: time.Second}
+	// Autopilot's view: b has been "stable" for an hour whatever happens.
+	mk := func(bHealthy bool) *autopilot.State {
+		s := stateOf(srvState("a", "us", autopilot.RaftLeader, true, time.Hour), srvState("b", "eu", autopilot.RaftVoter, bHealthy, time.Hour),
+			srvState("c", "ap", autopilot.RaftVoter, true, time.Hour), srvState("d", "eu", autopilot.RaftNonVoter, true, time.Hour))
+		for _, srv := range s.Servers {
+			p.GetServerExt(cfg, srv)
+		}
+		p.GetStateExt(cfg, s)
+		return s
+	}
+	mk(true)
+	clock = clock.Add(10 * time.Second)
+	s := mk(false) // b just turned unhealthy
+	if ch := p.CalculatePromotionsAndDemotions(cfg, s); len(ch.Demotions)+len(ch.Promotions) != 0 {
+		t.Fatalf("b replaced as soon as it turned unhealthy: %+v", ch)
+	}
+	clock = clock.Add(3 * time.Second)
+	s = mk(false)
+	ch := p.CalculatePromotionsAndDemotions(cfg, s)
+	if !slices.Equal(ids(ch.Demotions), []string{"b"}) || !slices.Equal(ids(ch.Promotions), []string{"d"}) {
+		t.Fatalf("after replaceAfter: %+v", ch)
+	}
+	p.reset()
+	if len(p.marks) != 0 {
+		t.Fatal("reset kept marks")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	autopilot "github.com/hashicorp/raft-autopilot"
 )
 
 // reconcileLoop runs until Shutdown. On the leader it keeps autopilot
@@ -27,7 +28,10 @@ func (n *Node) reconcileLoop() {
 		case <-n.cfg.MembersChanged:
 		}
 		if n.raft.State() != raft.Leader {
-			n.autopilot.Stop()
+			if st, _ := n.autopilot.IsRunning(); st != autopilot.NotRunning {
+				<-n.autopilot.Stop()
+				n.promoter.reset()
+			}
 			continue
 		}
 		n.autopilot.Start(ctx)

@@ -123,3 +123,23 @@ func (n *Node) removeLocal(id string, force bool) (RemoveResult, error) {
 	}
 	return RemoveResult{Index: f.Index(), WasVoter: isVoter}, nil
 }
+
+// ServerInfo is one server of the Raft configuration.
+type ServerInfo struct {
+	ID      string
+	Address string
+	Voter   bool
+}
+
+// Servers lists the latest Raft configuration as this node knows it.
+func (n *Node) Servers() ([]ServerInfo, error) {
+	cf := n.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return nil, fmt.Errorf("read raft configuration: %w", err)
+	}
+	var out []ServerInfo
+	for _, s := range cf.Configuration().Servers {
+		out = append(out, ServerInfo{ID: string(s.ID), Address: string(s.Address), Voter: s.Suffrage == raft.Voter})
+	}
+	return out, nil
+}

@@ -53,3 +53,6 @@ func (v *clusterView) RemoveMember(ctx context.Context, id string, force bool) (
 }
 
 var _ api.MemberRemover = (*clusterView)(nil)
+
+// RaftServers lists the Raft configuration as this node knows it.
+func (n *Node) RaftServers() ([]consensus.ServerInfo, error) { return n.raft.Servers() }

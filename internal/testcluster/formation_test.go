@@ -3,8 +3,11 @@ package testcluster
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -295,4 +298,71 @@ func TestLostQuorumRecoveryWithPeersJSON(t *testing.T) {
 	c.WaitFor("every namespace after a second restart", 10*time.Second, func() bool {
 		return len(survivor.Node().Catalog().Resources(catalog.KindKVNamespace, account)) == len(names)+1
 	})
+}
+
+// deleteMember calls DELETE /client/v4/cluster/members/{id} on m.
+func deleteMember(t *testing.T, c *Cluster, m *Member, id string, force bool) (int, string) {
+	t.Helper()
+	u := m.URL() + "/client/v4/cluster/members/" + id
+	if force {
+		u += "?force=true"
+	}
+	req, err := http.NewRequestWithContext(ctxT(t), http.MethodDelete, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestRemoveDeadMemberThroughAnyNode(t *testing.T) {
+	c := Start(t, Options{Nodes: 3, BootstrapExpect: 3})
+	leader := c.WaitLeader(10 * time.Second)
+	li := c.Index(leader)
+	follower, victim := c.Member((li+1)%3), c.Member((li+2)%3)
+
+	if code, body := deleteMember(t, c, follower, victim.ID, false); code != http.StatusConflict {
+		t.Fatalf("live voter without force: %d %s", code, body)
+	}
+	if code, body := deleteMember(t, c, follower, "no-such-node", false); code != http.StatusNotFound {
+		t.Fatalf("unknown: %d %s", code, body)
+	}
+	c.Kill((li + 2) % 3)
+	c.WaitFor(victim.ID+" failed in gossip", 10*time.Second, func() bool {
+		return c.StateOf(c.Index(follower), victim.ID) == wire.StateFailed && c.StateOf(li, victim.ID) == wire.StateFailed
+	})
+	// Through the follower: it hands the removal to the leader over gRPC.
+	code, body := deleteMember(t, c, follower, victim.ID, false)
+	if code != http.StatusOK || !strings.Contains(body, `"was_voter":true`) {
+		t.Fatalf("remove dead voter: %d %s", code, body)
+	}
+	c.WaitFor("configuration without "+victim.ID, 5*time.Second, func() bool {
+		return !inConfig(leader, victim.ID) && !inConfig(follower, victim.ID) && leader.Node().Status().Raft.Voters == 2
+	})
+	if c.StateOf(c.Index(follower), victim.ID) != "" {
+		t.Fatalf("%s still in the answering node's gossip table", victim.ID)
+	}
+	// Two voters left; removing the follower too is refused while it lives.
+	if code, body := deleteMember(t, c, leader, follower.ID, false); code != http.StatusConflict {
+		t.Fatalf("live voter: %d %s", code, body)
+	}
+	// The leader refuses to remove itself without force.
+	if code, body := deleteMember(t, c, leader, leader.ID, false); code != http.StatusConflict {
+		t.Fatalf("self: %d %s", code, body)
+	}
+}
+
+func TestRemoveTheOnlyVoterIsRefusedEvenWithForce(t *testing.T) {
+	c := Start(t, Options{Nodes: 1})
+	m := c.Member(0)
+	code, body := deleteMember(t, c, m, m.ID, true)
+	if code != http.StatusConflict || !strings.Contains(body, "only voter") {
+		t.Fatalf("%d %s", code, body)
+	}
 }

@@ -102,7 +102,9 @@ func (n *Node) tryBootstrap() (done bool, why string, err error) {
 			n.log.Info("found an existing raft cluster; not bootstrapping, waiting to be added", "peer", m.ID, "leader", st.GetLeaderId())
 			return true, "", nil
 		}
-		if int(st.GetBootstrapExpect()) != n.cfg.BootstrapExpect && mismatch == "" {
+		// Founders must agree on the count; later nodes (joining with the
+		// default of 1) are no founders and may differ.
+		if founder(conf, m.ID) && int(st.GetBootstrapExpect()) != n.cfg.BootstrapExpect && mismatch == "" {
 			mismatch = fmt.Sprintf("%s expects %d servers, this node %d: fix --bootstrap-expect", m.ID, st.GetBootstrapExpect(), n.cfg.BootstrapExpect)
 		}
 	}
@@ -117,4 +119,13 @@ func (n *Node) tryBootstrap() (done bool, why string, err error) {
 	}
 	n.log.Info("bootstrapped a new cluster", "expect", n.cfg.BootstrapExpect, "servers", describeServers(conf.Servers))
 	return true, "", nil
+}
+
+func founder(conf raft.Configuration, id string) bool {
+	for _, s := range conf.Servers {
+		if string(s.ID) == id {
+			return true
+		}
+	}
+	return false
 }

@@ -18,6 +18,15 @@ import (
 // then adds this node as a non-voter).
 func (n *Node) bootstrapExpectLoop() {
 	defer close(n.formed)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-n.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	every := min(n.cfg.ReconcileInterval, 500*time.Millisecond)
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -28,7 +37,7 @@ func (n *Node) bootstrapExpectLoop() {
 			return
 		case <-t.C:
 		}
-		done, why, err := n.tryBootstrap()
+		done, why, err := n.tryBootstrap(ctx)
 		if err != nil {
 			n.log.Warn("bootstrap-expect", "err", err)
 		}
@@ -79,7 +88,7 @@ func formationPlan(self string, members []cluster.Member, expect int) (conf raft
 }
 
 // tryBootstrap makes one attempt; done means stop trying.
-func (n *Node) tryBootstrap() (done bool, why string, err error) {
+func (n *Node) tryBootstrap(ctx context.Context) (done bool, why string, err error) {
 	if n.localStats().hasState {
 		n.log.Info("part of a raft cluster; no bootstrap needed")
 		return true, "", nil
@@ -90,7 +99,7 @@ func (n *Node) tryBootstrap() (done bool, why string, err error) {
 	}
 	// Ask every other live member whether it already has Raft state: then
 	// a cluster exists and this node must wait to be added, not start one.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	mismatch := ""
 	for _, m := range others {

@@ -330,6 +330,15 @@ func TestRemoveDeadMemberThroughAnyNode(t *testing.T) {
 	if code, body := deleteMember(t, c, follower, victim.ID, false); code != http.StatusConflict {
 		t.Fatalf("live voter without force: %d %s", code, body)
 	}
+	// The leader exports autopilot's judgement: three healthy voters, one
+	// failure tolerated.
+	c.WaitFor("autopilot metrics on the leader", 10*time.Second, func() bool {
+		m := metricsText(t, c, leader)
+		return strings.Contains(m, "edge_raft_autopilot_healthy 1") && strings.Contains(m, "edge_raft_autopilot_failure_tolerance 1")
+	})
+	if m := metricsText(t, c, follower); strings.Contains(m, "edge_raft_autopilot_healthy") {
+		t.Fatal("a follower exports autopilot metrics")
+	}
 	if code, body := deleteMember(t, c, follower, "no-such-node", false); code != http.StatusNotFound {
 		t.Fatalf("unknown: %d %s", code, body)
 	}
@@ -365,4 +374,20 @@ func TestRemoveTheOnlyVoterIsRefusedEvenWithForce(t *testing.T) {
 	if code != http.StatusConflict || !strings.Contains(body, "only voter") {
 		t.Fatalf("%d %s", code, body)
 	}
+}
+
+func metricsText(t *testing.T, c *Cluster, m *Member) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctxT(t), http.MethodGet, m.URL()+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

@@ -43,6 +43,9 @@ func (d *delegate) NotifyState(s *autopilot.State) {
 	prev := d.state
 	d.state = s
 	d.mu.Unlock()
+	if s == nil {
+		return
+	}
 	// Log health changes: they explain every promotion and demotion.
 	for id, srv := range s.Servers {
 		var was *autopilot.ServerState

@@ -31,6 +31,7 @@ func (n *Node) reconcileLoop() {
 			if st, _ := n.autopilot.IsRunning(); st != autopilot.NotRunning {
 				<-n.autopilot.Stop()
 				n.promoter.reset()
+				n.delegate.NotifyState(nil)
 			}
 			continue
 		}

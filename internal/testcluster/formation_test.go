@@ -240,12 +240,15 @@ func TestLostQuorumRecoveryWithPeersJSON(t *testing.T) {
 	leader := c.WaitLeader(10 * time.Second)
 	var names []string
 	for i := range 4 {
-		r, err := leader.Node().CreateResource(ctxT(t), catalog.KindKVNamespace, "", "before-loss-"+string(rune('a'+i)))
-		if err != nil {
+		name := "before-loss-" + string(rune('a'+i))
+		// Under load a leadership change can make the proposer retry an
+		// entry that was committed: "exists" then means written.
+		if _, err := leader.Node().CreateResource(ctxT(t), catalog.KindKVNamespace, "", name); err != nil && !errors.Is(err, catalog.ErrExists) {
 			t.Fatal(err)
 		}
-		names = append(names, r.Name)
+		names = append(names, name)
 	}
+	leader = c.WaitLeader(10 * time.Second)
 	want := leader.Node().Status().Raft.CommitIndex
 	survivor := c.Member(0)
 	c.WaitFor("survivor applied every entry", 10*time.Second, func() bool {

@@ -27,7 +27,9 @@ const (
 //     non-voter can take its seat (the replacement is promoted in the same
 //     round; autopilot demotes first when the voter count is odd);
 //   - below the target, healthy stable non-voters are promoted, from the
-//     region with the fewest voters first;
+//     region with the fewest voters first, never into an even count short
+//     of the target while another server may yet become healthy (1 -> 3
+//     voters in one round rather than through 2);
 //   - above the target, a voter is demoted: an unhealthy one first, then one
 //     from the most crowded region, never the leader;
 //   - at the target, a stable non-voter from a region with no voter is
@@ -259,12 +261,21 @@ func planVoters(s *autopilot.State, target int, stable, replaceAfter time.Durati
 	// Fill up to the target. Seats of failed voters without a replacement
 	// still count: demoting them would not make the cluster any safer.
 	held := len(voters) + len(failed) - len(ch.Demotions) + len(ch.Promotions)
+	filled := 0
 	for ; held < target; held++ {
 		c := pick(false)
 		if c == nil {
 			break
 		}
 		ch.Promotions = append(ch.Promotions, c.Server.ID)
+		filled++
+	}
+	// Do not grow into an even voter count short of the target while
+	// another server may still become a candidate: two voters need both
+	// (a slow one makes the leader step down), where one voter needs one
+	// and three need two. Wait to promote two together instead.
+	if filled > 0 && held%2 == 0 && held < target && len(s.Servers) > held {
+		ch.Promotions = ch.Promotions[:len(ch.Promotions)-1]
 	}
 	if len(ch.Promotions) > 0 {
 		return ch

@@ -64,14 +64,36 @@ func TestPlanVoters(t *testing.T) {
 			promote: []string{"b", "c"},
 		},
 		{
-			name: "an unhealthy non-voter is never promoted, even if gossip calls it alive (the issue-7 bug)",
+			name: "an unhealthy non-voter is never promoted, even if gossip calls it alive (the issue-7 bug); nor a lone one into two voters",
 			state: stateOf(srvState("a", "us", L, true, long), srvState("b", "eu", NV, true, long),
 				srvState("c", "ap", NV, false, 2*time.Second)),
+		},
+		{
+			name:    "two servers in all: the second becomes a voter",
+			state:   stateOf(srvState("a", "us", L, true, long), srvState("b", "eu", NV, true, long)),
 			promote: []string{"b"},
+		},
+		{
+			name: "three voters, target five, one candidate and one unhealthy: wait rather than four voters",
+			state: stateOf(srvState("a", "us", L, true, long), srvState("b", "eu", V, true, long), srvState("c", "ap", V, true, long),
+				srvState("d", "us", NV, true, long), srvState("e", "eu", NV, false, long)),
+			voters: 5,
+		},
+		{
+			name: "three voters, target five, two candidates: both",
+			state: stateOf(srvState("a", "us", L, true, long), srvState("b", "eu", V, true, long), srvState("c", "ap", V, true, long),
+				srvState("d", "us", NV, true, long), srvState("e", "eu", NV, true, long)),
+			voters: 5, promote: []string{"d", "e"},
 		},
 		{
 			name:  "a healthy non-voter not yet stable waits",
 			state: stateOf(srvState("a", "us", L, true, long), srvState("b", "eu", NV, true, 3*time.Second)),
+		},
+		{
+			name: "the promotion that replaces a failed voter is kept",
+			state: stateOf(srvState("a", "us", L, true, long), dead(srvState("b", "eu", V, false, long)),
+				srvState("c", "eu", NV, true, long), dead(srvState("d", "ap", NV, false, long))),
+			promote: []string{"c"}, demote: []string{"b"},
 		},
 		{
 			name: "promotion prefers a region without voters",

@@ -303,8 +303,23 @@ func TestLostQuorumRecoveryWithPeersJSON(t *testing.T) {
 	})
 }
 
-// deleteMember calls DELETE /client/v4/cluster/members/{id} on m.
+// deleteMember calls DELETE /client/v4/cluster/members/{id} on m, again
+// for a few seconds while it answers 503 (leadership moving), as an
+// operator would.
 func deleteMember(t *testing.T, c *Cluster, m *Member, id string, force bool) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, body := deleteMemberOnce(t, c, m, id, force)
+		if code != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			return code, body
+		}
+		t.Logf("DELETE %s on %s: %d %s; again", id, m.ID, code, body)
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func deleteMemberOnce(t *testing.T, c *Cluster, m *Member, id string, force bool) (int, string) {
 	t.Helper()
 	u := m.URL() + "/client/v4/cluster/members/" + id
 	if force {

@@ -41,10 +41,10 @@ func (n *Node) RemoveMember(ctx context.Context, id string, force bool) (wire.Me
 		return wire.MemberRemoval{}, fmt.Errorf("%w: %v", api.ErrNotFound, err)
 	case errors.Is(err, consensus.ErrRefused):
 		return wire.MemberRemoval{}, &api.HTTPError{Status: 409, Code: api.CodeConflict, Message: err.Error(), Err: api.ErrConflict}
-	case errors.Is(err, consensus.ErrNotLeader):
-		return wire.MemberRemoval{}, fmt.Errorf("%w: %v", api.ErrUnavailable, err)
 	}
-	return wire.MemberRemoval{}, fmt.Errorf("%w: %v", api.ErrUnavailable, err)
+	// No leader, leadership moving, the leader unreachable: the client may
+	// retry; say why.
+	return wire.MemberRemoval{}, &api.HTTPError{Status: 503, Code: api.CodeUnavailable, Message: "remove " + id + ": " + err.Error() + "; try again", Err: api.ErrUnavailable}
 }
 
 // RemoveMember makes the node's cluster view an api.MemberRemover.

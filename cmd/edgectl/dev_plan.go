@@ -127,8 +127,9 @@ func (n devNode) Endpoint() string { return n.Scheme + "://" + n.HTTPAddr }
 
 // planNodes works out every node of the cluster: ids node-1.., regions
 // round-robin, addresses BaseIP+i with the default ports, data and log
-// paths under Dir, and argv and environment. Every node but node-1 joins
-// node-1's gossip address; node-1 has no --join, so it bootstraps. The
+// paths under Dir, and argv and environment. The first min(Nodes, Voters)
+// nodes found the cluster together with --bootstrap-expect and --join
+// naming each other; later nodes join them (see formationArgs). The
 // admin token goes in the environment, never in argv; baseEnv is inherited
 // without its EDGE_* variables, so the caller's shell cannot override the
 // plan through edged's environment-variable flags.
@@ -184,9 +185,7 @@ func planNodes(c devConfig, baseEnv []string) ([]devNode, error) {
 			"--voters", strconv.Itoa(c.Voters),
 			"--log-format", c.LogFormat,
 		}
-		if i > 0 {
-			n.Args = append(n.Args, "--join", nodes[0].GossipAddr)
-		}
+		n.Args = append(n.Args, formationArgs(c, i)...)
 		if c.Global {
 			n.Args = append(n.Args, "--region-latency", c.Latency.String())
 		}
@@ -197,4 +196,34 @@ func planNodes(c devConfig, baseEnv []string) ([]devNode, error) {
 		ip = ip.Next()
 	}
 	return nodes, nil
+}
+
+// formationArgs are node i's --bootstrap-expect and --join. With two or
+// more founders (the first min(Nodes, Voters) nodes) each founder gets
+// --bootstrap-expect with that count and joins the other founders: Raft
+// forms once they all see each other, all of them voters, whichever starts
+// first. The nodes after them only join the founders and are added as
+// non-voters (giving them --bootstrap-expect too could let one of them
+// found a second cluster while it sees a different set of members). With
+// a single founder, node-1 bootstraps alone and the others join it.
+func formationArgs(c devConfig, i int) []string {
+	founders := min(c.Nodes, c.Voters)
+	ip := netip.MustParseAddr(c.BaseIP)
+	var addrs []string
+	for j := range founders {
+		if j != i {
+			addrs = append(addrs, net.JoinHostPort(ip.String(), strconv.Itoa(devGossipPort)))
+		}
+		ip = ip.Next()
+	}
+	switch {
+	case founders < 2 && i == 0:
+		return nil
+	case founders < 2:
+		return []string{"--join", addrs[0]}
+	case i < founders:
+		return []string{"--bootstrap-expect", strconv.Itoa(founders), "--join", strings.Join(addrs, ",")}
+	default:
+		return []string{"--join", strings.Join(addrs, ",")}
+	}
 }

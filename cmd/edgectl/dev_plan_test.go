@@ -55,12 +55,13 @@ func TestPlanNodesDefaults(t *testing.T) {
 				t.Errorf("%s %s = %q, want %q (args %q)", id, flag, got, v, n.Args)
 			}
 		}
-		join, hasJoin := argValue(n.Args, "--join")
-		if i == 0 && hasJoin {
-			t.Errorf("node-1 has --join %q; it must bootstrap", join)
+		// The three founders expect each other and join the two others.
+		if v, _ := argValue(n.Args, "--bootstrap-expect"); v != "3" {
+			t.Errorf("%s --bootstrap-expect = %q, want 3", id, v)
 		}
-		if i > 0 && join != "127.0.0.1:7946" {
-			t.Errorf("%s --join = %q, want node-1's gossip address", id, join)
+		wantJoin := map[int]string{0: "127.0.0.2:7946,127.0.0.3:7946", 1: "127.0.0.1:7946,127.0.0.3:7946", 2: "127.0.0.1:7946,127.0.0.2:7946"}[i]
+		if join, _ := argValue(n.Args, "--join"); join != wantJoin {
+			t.Errorf("%s --join = %q, want %q", id, join, wantJoin)
 		}
 		if _, ok := argValue(n.Args, "--region-latency"); ok {
 			t.Errorf("%s has --region-latency without --global", id)
@@ -110,10 +111,11 @@ func TestPlanNodesGlobalRoundRobinAndBaseIP(t *testing.T) {
 		if v, _ := argValue(n.Args, "--voters"); v != "5" {
 			t.Errorf("node %d --voters = %q", i, v)
 		}
-		if i > 0 {
-			if v, _ := argValue(n.Args, "--join"); v != "127.0.10.254:7946" {
-				t.Errorf("node %d --join = %q", i, v)
-			}
+		if v, _ := argValue(n.Args, "--bootstrap-expect"); v != "5" {
+			t.Errorf("node %d --bootstrap-expect = %q, want 5 (five voters)", i, v)
+		}
+		if v, _ := argValue(n.Args, "--join"); strings.Count(v, ",") != 3 || strings.Contains(v, wantIPs[i]+":") {
+			t.Errorf("node %d --join = %q, want the four others", i, v)
 		}
 	}
 }
@@ -198,5 +200,39 @@ func TestEnsureDevTLSCreatesOnceAndReuses(t *testing.T) {
 	again, err := ensureDevTLS(cfg.Dir, nodes)
 	if err != nil || again != key {
 		t.Fatalf("second run: key %q (was %q): %v", again, key, err)
+	}
+}
+
+func TestPlanNodesFoundersAndLaterNodes(t *testing.T) {
+	cfg := testDevConfig(t)
+	cfg.Nodes = 5
+	cfg.Voters = 3
+	nodes, err := planNodes(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range nodes {
+		expect, hasExpect := argValue(n.Args, "--bootstrap-expect")
+		join, _ := argValue(n.Args, "--join")
+		if i < 3 && (expect != "3" || strings.Count(join, ",") != 1) {
+			t.Errorf("founder %d: --bootstrap-expect %q --join %q", i, expect, join)
+		}
+		if i >= 3 && (hasExpect || join != "127.0.0.1:7946,127.0.0.2:7946,127.0.0.3:7946") {
+			t.Errorf("later node %d: --bootstrap-expect %q --join %q; want only the founders to join", i, expect, join)
+		}
+	}
+	cfg.Voters = 1
+	nodes, err = planNodes(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := argValue(nodes[0].Args, "--join"); ok {
+		t.Errorf("single founder node-1 has --join: %q", nodes[0].Args)
+	}
+	if v, _ := argValue(nodes[1].Args, "--join"); v != "127.0.0.1:7946" {
+		t.Errorf("node-2 --join = %q", v)
+	}
+	if _, ok := argValue(nodes[1].Args, "--bootstrap-expect"); ok {
+		t.Errorf("node-2 has --bootstrap-expect with one founder")
 	}
 }

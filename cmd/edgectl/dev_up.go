@@ -48,7 +48,8 @@ func newDevUpCmd(a *app) *cobra.Command {
 		Use:   "up",
 		Short: "Start a local cluster of edged processes",
 		Long: "Start N edged processes: node i listens on --base-ip + i with the default ports, data in " +
-			"DIR/node-N, log in DIR/node-N.log. node-1 bootstraps, the others join it. Every node gets the same " +
+			"DIR/node-N, log in DIR/node-N.log. The first --voters nodes form the cluster together " +
+			"(--bootstrap-expect), all of them voters; later nodes join as non-voters. Every node gets the same " +
 			"generated admin token (in its environment). Unless --insecure, the nodes talk mutual TLS with " +
 			"certificates from a CA created in DIR/tls, encrypt gossip with a generated key and serve HTTPS. " +
 			"Waits until each answers /readyz, then prints the endpoints, the token, the CA and an export line " +
@@ -142,10 +143,10 @@ func devUp(ctx context.Context, edged string, cfg devConfig, nodes []devNode) (d
 		})
 		return writeState(cfg.Dir, st)
 	}
-	// node-1 bootstraps the cluster and the others join its gossip
-	// address, so it starts first. The others start once it serves HTTP,
-	// not once it is ready: on a restart over existing data node-1 cannot
-	// elect a leader until the other voters are back.
+	// node-1 starts first and the others once it serves HTTP, not once it
+	// is ready: the founders form Raft only once they all see each other
+	// (--bootstrap-expect), and on a restart over existing data node-1
+	// cannot elect a leader until the other voters are back.
 	if err := start(nodes[0]); err != nil {
 		return fail(nodes[0], err)
 	}

@@ -13,7 +13,7 @@ import (
 // newMembersCmd is `edgectl members`: the cluster's nodes as the answering
 // node sees them.
 func newMembersCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "members",
 		Short: "List the cluster's nodes",
 		Long: "List the cluster's nodes as the answering node sees them: region, gossip state, " +
@@ -23,6 +23,8 @@ func newMembersCmd(a *app) *cobra.Command {
 			return runQuery(a, cmd, (*client.Client).Members, printMembers)
 		},
 	}
+	cmd.AddCommand(newMembersRemoveCmd(a))
+	return cmd
 }
 
 // printMembers prints the members table.

@@ -29,6 +29,7 @@ type options struct {
 	gossipAddr      string
 	advertiseAddr   string
 	join            string
+	bootstrapExpect int
 	voters          int
 	adminToken      string
 	accountID       string
@@ -75,7 +76,8 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.raftAddr, "raft-addr", node.DefaultRaftAddr, "Raft transport")
 	fs.StringVar(&o.gossipAddr, "gossip-addr", node.DefaultGossipAddr, "gossip (memberlist, TCP and UDP)")
 	fs.StringVar(&o.advertiseAddr, "advertise-addr", "", "host or IP peers use to reach this node (needed when binding 0.0.0.0)")
-	fs.StringVar(&o.join, "join", "", "comma-separated gossip addresses of existing members; empty starts a new cluster")
+	fs.StringVar(&o.join, "join", "", "comma-separated gossip addresses of other members; with --bootstrap-expect 1, empty starts a new cluster")
+	fs.IntVar(&o.bootstrapExpect, "bootstrap-expect", 1, "a new cluster forms once this many nodes see each other, all of them voters (give every founding node the same value); 1: a node without --join bootstraps alone")
 	fs.IntVar(&o.voters, "voters", node.DefaultVoters, "number of Raft voters the cluster keeps (others follow as non-voters)")
 	fs.StringVar(&o.adminToken, "admin-token", "", "admin API token; generated and stored in the data dir when empty")
 	fs.StringVar(&o.accountID, "account-id", "", "account served by default; generated on a new cluster when empty")
@@ -170,7 +172,7 @@ func (o *options) nodeConfig() (node.Config, error) {
 	cfg := node.Config{
 		NodeID: o.nodeID, Region: o.region, DataDir: o.dataDir,
 		HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, RaftAddr: o.raftAddr, GossipAddr: o.gossipAddr,
-		AdvertiseAddr: o.advertiseAddr, Voters: o.voters, AdminToken: o.adminToken,
+		AdvertiseAddr: o.advertiseAddr, Voters: o.voters, AdminToken: o.adminToken, BootstrapExpect: o.bootstrapExpect,
 		AccountID: o.accountID, RegionLatency: o.regionLatency, AccessLog: o.accessLog,
 		Timing:   node.Timing{DeadServerGrace: o.deadServerGrace},
 		Services: services.Builtin(services.Options{}),

@@ -26,6 +26,11 @@ type Options struct {
 	Regions []string
 	// Voters is the Raft voter target (default 3).
 	Voters int
+	// BootstrapExpect, when 2 or more, starts every node of the initial
+	// Nodes with --bootstrap-expect and --join naming all the others: the
+	// cluster forms once they see each other, all of them voters. Nodes
+	// added later join the first node and wait to be added as non-voters.
+	BootstrapExpect int
 	// Timing overrides the fast test timers.
 	Timing *node.Timing
 	// LogLevel enables node logs on stderr (also EDGE_TEST_LOG=debug|info).
@@ -62,6 +67,8 @@ func FastTiming() node.Timing {
 		ReconcileInterval:  200 * time.Millisecond,
 		DeadServerGrace:    30 * time.Second,
 		VoterReplaceAfter:  3 * time.Second,
+		// A non-voter must be healthy for a second before promotion.
+		ServerStabilizationTime: time.Second,
 	}
 }
 
@@ -88,6 +95,8 @@ type Member struct {
 	addrs  addrs
 	scheme string
 	join   []string
+	// bootstrapExpect is the member's --bootstrap-expect (founders only).
+	bootstrapExpect int
 
 	mu   sync.Mutex
 	node *node.Node
@@ -108,6 +117,13 @@ func (m *Member) URL() string { return m.scheme + "://" + m.addrs.http }
 
 // GossipAddr is the member's gossip address.
 func (m *Member) GossipAddr() string { return m.addrs.gossip }
+
+// RaftAddr is the member's Raft address (fixed across restarts).
+func (m *Member) RaftAddr() string { return m.addrs.raft }
+
+// RaftDir is the member's Raft directory, where an operator would put
+// peers.json.
+func (m *Member) RaftDir() string { return filepath.Join(m.Dir, "raft") }
 
 // Start launches a cluster: the first node bootstraps, the others join it.
 // Unless opts.NoWait, it returns once every node is ready. Nodes are
@@ -131,8 +147,12 @@ func Start(t testing.TB, opts Options) *Cluster {
 		c.scheme = "https"
 	}
 	t.Cleanup(c.stopAll)
-	for range opts.Nodes {
-		c.AddNode("")
+	if opts.BootstrapExpect >= 2 {
+		c.startFounders(opts.Nodes)
+	} else {
+		for range opts.Nodes {
+			c.AddNode("")
+		}
 	}
 	if !opts.NoWait {
 		c.WaitReady(30 * time.Second)
@@ -149,6 +169,47 @@ func testLogger(level string) *slog.Logger {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+}
+
+// startFounders creates n member slots that all know each other's gossip
+// addresses, then starts them: the founders of a --bootstrap-expect cluster.
+func (c *Cluster) startFounders(n int) {
+	c.t.Helper()
+	var ms []*Member
+	for range n {
+		ms = append(ms, c.newMember(""))
+	}
+	for _, m := range ms {
+		for _, o := range ms {
+			if o != m {
+				m.join = append(m.join, o.addrs.gossip)
+			}
+		}
+		m.bootstrapExpect = c.opts.BootstrapExpect
+	}
+	for _, m := range ms {
+		c.startMember(m)
+	}
+}
+
+// newMember allocates the next slot (addresses, data dir) without starting it.
+func (c *Cluster) newMember(region string) *Member {
+	c.t.Helper()
+	c.mu.Lock()
+	i := len(c.nodes)
+	if region == "" {
+		region = c.opts.Regions[i%len(c.opts.Regions)]
+	}
+	a, err := allocAddrs()
+	if err != nil {
+		c.mu.Unlock()
+		c.t.Fatalf("testcluster: %v", err)
+	}
+	m := &Member{ID: fmt.Sprintf("node-%d", i+1), Region: region, Dir: filepath.Join(c.t.TempDir(), "data"), addrs: a}
+	c.nodes = append(c.nodes, m)
+	c.mu.Unlock()
+	c.faults.AddNode(m.ID, m.Region, a.http, a.grpc, a.raft, a.gossip)
+	return m
 }
 
 // AddNode starts one more node, in region (round-robin when empty), joined
@@ -195,7 +256,7 @@ func (c *Cluster) startMember(m *Member) {
 	n, err := node.New(node.Config{
 		NodeID: m.ID, Region: m.Region, DataDir: m.Dir,
 		HTTPAddr: m.addrs.http, GRPCAddr: m.addrs.grpc, RaftAddr: m.addrs.raft, GossipAddr: m.addrs.gossip,
-		Join: m.join, Voters: c.opts.Voters, AdminToken: c.token,
+		Join: m.join, BootstrapExpect: m.bootstrapExpect, Voters: c.opts.Voters, AdminToken: c.token,
 		Rules: c.faults, Timing: c.timing(), Version: "test", Logger: c.log.With("test_node", m.ID),
 		Services: c.services(), TLS: c.nodeTLS(m),
 	})

@@ -81,6 +81,3 @@ func (c *Cluster) HTTPClient() *http.Client {
 
 // GRPCAddr is the member's internal gRPC address.
 func (m *Member) GRPCAddr() string { return m.addrs.grpc }
-
-// RaftAddr is the member's Raft address.
-func (m *Member) RaftAddr() string { return m.addrs.raft }

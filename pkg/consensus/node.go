@@ -14,6 +14,7 @@ import (
 	"github.com/edgeplane/edgeplane/internal/logadapt"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	autopilot "github.com/hashicorp/raft-autopilot"
 	raftwal "github.com/hashicorp/raft-wal"
 	"github.com/hashicorp/raft-wal/metadb"
 )
@@ -52,17 +53,23 @@ type Node struct {
 	meta      *metadb.BoltMetaDB
 	transport *raft.NetworkTransport
 
-	mu           sync.Mutex
-	missingSince map[string]time.Time
+	peers     *peers
+	autopilot *autopilot.Autopilot
+	delegate  *delegate
+	promoter  *promoter
 
 	stopOnce sync.Once
 	stop     chan struct{}
-	done     chan struct{}
+	done     chan struct{} // closed when reconcileLoop returns
+	formed   chan struct{} // closed when bootstrapExpectLoop returns (or never ran)
 }
 
-// Open starts Raft: it opens the log and snapshots in cfg.Dir, bootstraps a
-// new single-voter cluster if allowed and there is no state, and otherwise
-// resumes from its state (or waits to be added by a leader).
+// Open starts Raft: it opens the log and snapshots in cfg.Dir, applies an
+// operator's peers.json (lost quorum recovery) if there is one, bootstraps
+// a new single-voter cluster if allowed and there is no state (or, with
+// BootstrapExpect >= 2, waits in the background for the expected members
+// and bootstraps with all of them as voters), and otherwise resumes from
+// its state (or waits to be added by a leader).
 func Open(cfg Config) (*Node, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -121,7 +128,19 @@ func Open(cfg Config) (*Node, error) {
 		_ = meta.Close()
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
-	if !hasState && cfg.Bootstrap {
+	recovered := false
+	if hasState {
+		recovered, err = recoverFromPeersFile(cfg.Dir, rc, cfg.FSM, wal, wal, snaps, transport, log)
+		if err != nil {
+			_ = transport.Close()
+			_ = wal.Close()
+			_ = meta.Close()
+			return nil, err
+		}
+	} else if _, serr := os.Stat(filepath.Join(cfg.Dir, PeersFile)); serr == nil {
+		log.Warn("ignoring peers.json: this server has no raft state to recover", "file", filepath.Join(cfg.Dir, PeersFile))
+	}
+	if !hasState && cfg.Bootstrap && cfg.BootstrapExpect <= 1 {
 		boot := raft.Configuration{Servers: []raft.Server{{
 			Suffrage: raft.Voter, ID: rc.LocalID, Address: transport.LocalAddr(),
 		}}}
@@ -141,18 +160,41 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg: cfg, log: log, raft: r, wal: wal, meta: meta, transport: transport,
-		missingSince: make(map[string]time.Time),
-		stop:         make(chan struct{}),
-		done:         make(chan struct{}),
+		peers:  newPeers(cfg.PeerConn),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+		formed: make(chan struct{}),
 	}
+	n.delegate = newDelegate(n)
+	n.promoter = &promoter{
+		voters: cfg.Voters, replaceAfter: cfg.VoterReplaceAfter, deadGrace: cfg.DeadServerGrace, now: time.Now,
+		current: func() (raft.Configuration, bool) {
+			f := r.GetConfiguration()
+			return f.Configuration(), f.Error() == nil
+		},
+	}
+	n.autopilot = autopilot.New(r, n.delegate,
+		autopilot.WithLogger(hlog.Named("autopilot")),
+		autopilot.WithReconcileInterval(cfg.ReconcileInterval),
+		// Each update asks every server for its stats, bounded by half the
+		// interval: at least a second keeps a slow answer from a loaded
+		// machine from looking like a dead server.
+		autopilot.WithUpdateInterval(max(2*cfg.ReconcileInterval, time.Second)),
+		autopilot.WithPromoter(n.promoter),
+	)
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(n)); err != nil {
 			_ = n.Shutdown()
 			return nil, fmt.Errorf("register raft metrics: %w", err)
 		}
 	}
-	log.Info("raft started", "node", cfg.NodeID, "addr", transport.LocalAddr(), "existing_state", hasState)
+	log.Info("raft started", "node", cfg.NodeID, "addr", transport.LocalAddr(), "existing_state", hasState, "recovered", recovered)
 	go n.reconcileLoop()
+	if !hasState && cfg.BootstrapExpect >= 2 {
+		go n.bootstrapExpectLoop()
+	} else {
+		close(n.formed)
+	}
 	return n, nil
 }
 
@@ -271,6 +313,9 @@ func (n *Node) stopRaft(handOver bool) error {
 	n.stopOnce.Do(func() {
 		close(n.stop)
 		<-n.done
+		<-n.formed
+		<-n.autopilot.Stop()
+		n.peers.close()
 		if handOver && n.raft.State() == raft.Leader && n.otherVoters() > 0 {
 			if terr := n.raft.LeadershipTransfer().Error(); terr != nil {
 				n.log.Warn("leadership transfer before shutdown failed", "err", terr)

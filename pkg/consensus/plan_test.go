@@ -26,108 +26,50 @@ func server(id string, voter bool) raft.Server {
 	return s
 }
 
-func input(servers []raft.Server, members ...cluster.Member) planInput {
-	return planInput{
-		self: "a", servers: servers, members: members, now: now,
-		missingSince: map[string]time.Time{}, voters: 3,
-		deadGrace: 60 * time.Second, voterReplaceAfter: 10 * time.Second,
-	}
-}
-
-func TestPlan(t *testing.T) {
+func TestPlanAdditions(t *testing.T) {
 	alive := cluster.StateAlive
 	tests := []struct {
-		name string
-		in   planInput
-		want action
-		none bool
+		name    string
+		servers []raft.Server
+		members []cluster.Member
+		want    action
+		none    bool
 	}{
 		{
-			name: "new live member joins as non-voter",
-			in:   input([]raft.Server{server("a", true)}, member("a", "us", alive, 0), member("b", "eu", alive, 0)),
-			want: action{kind: actAddNonvoter, id: "b", addr: "b:8789"},
+			name:    "new live member joins as non-voter",
+			servers: []raft.Server{server("a", true)},
+			members: []cluster.Member{member("a", "us", alive, 0), member("b", "eu", alive, 0)},
+			want:    action{kind: actAddNonvoter, id: "b", addr: "b:8789"},
 		},
 		{
-			name: "healthy non-voter promoted below target",
-			in:   input([]raft.Server{server("a", true), server("b", false)}, member("a", "us", alive, 0), member("b", "eu", alive, 0)),
-			want: action{kind: actAddVoter, id: "b", addr: "b:8789"},
-		},
-		{
-			name: "promotion prefers a region without voters",
-			in: input([]raft.Server{server("a", true), server("b", true), server("c", false), server("d", false)},
-				member("a", "us", alive, 0), member("b", "eu", alive, 0), member("c", "us", alive, 0), member("d", "ap", alive, 0)),
-			want: action{kind: actAddVoter, id: "d", addr: "d:8789"},
-		},
-		{
-			name: "at target and spread: nothing to do",
-			in: input([]raft.Server{server("a", true), server("b", true), server("c", true), server("d", false), server("e", false)},
-				member("a", "us", alive, 0), member("b", "eu", alive, 0), member("c", "ap", alive, 0), member("d", "us", alive, 0), member("e", "eu", alive, 0)),
+			name:    "a suspect, failed or leaving member is not added",
+			servers: []raft.Server{server("a", true)},
+			members: []cluster.Member{member("a", "us", alive, 0), member("b", "eu", cluster.StateSuspect, 0),
+				member("c", "eu", cluster.StateFailed, 0), {Meta: cluster.Meta{ID: "d", RaftAddr: "d:1", Leaving: true}, State: alive}},
 			none: true,
 		},
 		{
-			name: "two voters in one region, a region with none: spread",
-			in: input([]raft.Server{server("a", true), server("b", true), server("c", true), server("d", false)},
-				member("a", "us", alive, 0), member("b", "us", alive, 0), member("c", "eu", alive, 0), member("d", "ap", alive, 0)),
-			want: action{kind: actAddVoter, id: "d", addr: "d:8789"},
+			name:    "all in the configuration: nothing to do (suffrage is autopilot's)",
+			servers: []raft.Server{server("a", true), server("b", false), server("c", false)},
+			members: []cluster.Member{member("a", "us", alive, 0), member("b", "eu", alive, 0), member("c", "ap", alive, 0)},
+			none:    true,
 		},
 		{
-			name: "surplus voter demoted from the crowded region, never self",
-			in: input([]raft.Server{server("a", true), server("b", true), server("c", true), server("d", true)},
-				member("a", "us", alive, 0), member("b", "us", alive, 0), member("c", "eu", alive, 0), member("d", "ap", alive, 0)),
-			want: action{kind: actDemote, id: "b"},
+			name:    "moved voter gets its new address, keeping its vote",
+			servers: []raft.Server{server("a", true), {ID: "b", Address: "old:1", Suffrage: raft.Voter}},
+			members: []cluster.Member{member("a", "us", alive, 0), member("b", "eu", alive, 0)},
+			want:    action{kind: actAddVoter, id: "b", addr: "b:8789"},
 		},
 		{
-			name: "failed voter with a replacement is demoted after replaceAfter",
-			in: input([]raft.Server{server("a", true), server("b", true), server("c", true), server("d", false)},
-				member("a", "us", alive, 0), member("b", "eu", cluster.StateFailed, 11*time.Second), member("c", "ap", alive, 0), member("d", "eu", alive, 0)),
-			want: action{kind: actDemote, id: "b"},
-		},
-		{
-			name: "freshly failed voter: a healthy non-voter is promoted at once",
-			in: input([]raft.Server{server("a", true), server("b", true), server("c", true), server("d", false)},
-				member("a", "us", alive, 0), member("b", "eu", cluster.StateFailed, 5*time.Second), member("c", "ap", alive, 0), member("d", "eu", alive, 0)),
-			want: action{kind: actAddVoter, id: "d", addr: "d:8789"},
-		},
-		{
-			name: "then the failed voter is the surplus one demoted",
-			in: input([]raft.Server{server("a", true), server("b", true), server("c", true), server("d", true)},
-				member("a", "us", alive, 0), member("b", "eu", cluster.StateFailed, 5*time.Second), member("c", "ap", alive, 0), member("d", "eu", alive, 0)),
-			want: action{kind: actDemote, id: "b"},
-		},
-		{
-			name: "failed voter without replacement is kept until the grace",
-			in: input([]raft.Server{server("a", true), server("b", true), server("c", true)},
-				member("a", "us", alive, 0), member("b", "eu", cluster.StateFailed, 30*time.Second), member("c", "ap", alive, 0)),
-			none: true,
-		},
-		{
-			name: "failed past the grace is removed",
-			in: input([]raft.Server{server("a", true), server("b", false)},
-				member("a", "us", alive, 0), member("b", "eu", cluster.StateFailed, 61*time.Second)),
-			want: action{kind: actRemove, id: "b"},
-		},
-		{
-			name: "left is kept through the grace (a restart comes back)",
-			in: input([]raft.Server{server("a", true), server("b", true)},
-				member("a", "us", alive, 0), member("b", "eu", cluster.StateLeft, time.Second)),
-			none: true,
-		},
-		{
-			name: "left past the grace is removed",
-			in: input([]raft.Server{server("a", true), server("b", true)},
-				member("a", "us", alive, 0), member("b", "eu", cluster.StateLeft, 61*time.Second)),
-			want: action{kind: actRemove, id: "b"},
-		},
-		{
-			name: "moved member gets its new address, keeping its vote",
-			in: input([]raft.Server{server("a", true), {ID: "b", Address: "old:1", Suffrage: raft.Voter}},
-				member("a", "us", alive, 0), member("b", "eu", alive, 0)),
-			want: action{kind: actAddVoter, id: "b", addr: "b:8789"},
+			name:    "moved non-voter stays a non-voter",
+			servers: []raft.Server{server("a", true), {ID: "b", Address: "old:1", Suffrage: raft.Nonvoter}},
+			members: []cluster.Member{member("a", "us", alive, 0), member("b", "eu", alive, 0)},
+			want:    action{kind: actAddNonvoter, id: "b", addr: "b:8789"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := plan(tt.in)
+			got, ok := planAdditions(tt.servers, tt.members)
 			if tt.none {
 				if ok {
 					t.Fatalf("want no action, got %+v", got)
@@ -141,14 +83,42 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-func TestPlanUnknownServerRemovedAfterGrace(t *testing.T) {
-	in := input([]raft.Server{server("a", true), server("ghost", false)}, member("a", "us", cluster.StateAlive, 0))
-	in.missingSince["ghost"] = now.Add(-30 * time.Second)
-	if act, ok := plan(in); ok {
-		t.Fatalf("removed before grace: %+v", act)
+func TestFormationPlan(t *testing.T) {
+	alive := cluster.StateAlive
+	ms := []cluster.Member{member("c", "ap", alive, 0), member("a", "us", alive, 0), member("b", "eu", alive, 0)}
+	conf, others, ok, why := formationPlan("b", ms, 3)
+	if !ok {
+		t.Fatalf("not ok: %s", why)
 	}
-	in.missingSince["ghost"] = now.Add(-61 * time.Second)
-	if act, ok := plan(in); !ok || act.kind != actRemove || act.id != "ghost" {
-		t.Fatalf("got %+v %v", act, ok)
+	if len(conf.Servers) != 3 || conf.Servers[0].ID != "a" || conf.Servers[2].ID != "c" || len(others) != 2 {
+		t.Fatalf("conf %+v others %v", conf, others)
+	}
+	for _, s := range conf.Servers {
+		if s.Suffrage != raft.Voter {
+			t.Fatalf("%s not a voter", s.ID)
+		}
+	}
+	// Every node of the three computes the same configuration.
+	for _, self := range []string{"a", "c"} {
+		c2, _, ok, _ := formationPlan(self, ms, 3)
+		if !ok || len(c2.Servers) != 3 {
+			t.Fatalf("%s: %+v", self, c2)
+		}
+		for i := range c2.Servers {
+			if c2.Servers[i] != conf.Servers[i] {
+				t.Fatalf("%s computes %+v, b computes %+v", self, c2, conf)
+			}
+		}
+	}
+	if _, _, ok, _ := formationPlan("a", ms[:2], 3); ok {
+		t.Fatal("bootstrapped with two of three members")
+	}
+	failed := append([]cluster.Member{member("d", "eu", cluster.StateFailed, 0)}, ms[:2]...)
+	if _, _, ok, _ := formationPlan("a", failed, 3); ok {
+		t.Fatal("a failed member counted")
+	}
+	four := append([]cluster.Member{member("d", "eu", alive, 0)}, ms...)
+	if _, _, ok, _ := formationPlan("d", four, 3); ok {
+		t.Fatal("fourth member by id bootstrapped")
 	}
 }

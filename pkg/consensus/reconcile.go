@@ -1,18 +1,25 @@
 package consensus
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/hashicorp/raft"
+	autopilot "github.com/hashicorp/raft-autopilot"
 )
 
-// reconcileLoop runs until Shutdown; on the leader it applies one planned
-// membership change per tick (or per gossip change).
+// reconcileLoop runs until Shutdown. On the leader it keeps autopilot
+// running (promotions, demotions, removal of dead servers, judged on Raft
+// health) and adds live gossip members that are missing from the
+// configuration, one change per tick (or per gossip change); elsewhere it
+// keeps autopilot stopped.
 func (n *Node) reconcileLoop() {
 	defer close(n.done)
 	t := time.NewTicker(n.cfg.ReconcileInterval)
 	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	for {
 		select {
 		case <-n.stop:
@@ -20,78 +27,37 @@ func (n *Node) reconcileLoop() {
 		case <-t.C:
 		case <-n.cfg.MembersChanged:
 		}
+		if n.raft.State() != raft.Leader {
+			if st, _ := n.autopilot.IsRunning(); st != autopilot.NotRunning {
+				<-n.autopilot.Stop()
+				n.promoter.reset()
+				n.delegate.NotifyState(nil)
+			}
+			continue
+		}
+		n.autopilot.Start(ctx)
 		if err := n.reconcile(); err != nil {
 			n.log.Warn("membership reconcile failed", "err", err)
 		}
 	}
 }
 
-// reconcile applies at most one change; it does nothing on followers.
+// reconcile applies at most one addition or address change.
 func (n *Node) reconcile() error {
-	if n.raft.State() != raft.Leader {
-		n.mu.Lock()
-		clear(n.missingSince)
-		n.mu.Unlock()
-		return nil
-	}
 	cf := n.raft.GetConfiguration()
 	if err := cf.Error(); err != nil {
 		return fmt.Errorf("read raft configuration: %w", err)
 	}
-	servers := cf.Configuration().Servers
-	members := n.cfg.Members()
-	now := time.Now()
-
-	n.mu.Lock()
-	known := make(map[string]bool, len(members))
-	for _, m := range members {
-		known[m.ID] = true
-	}
-	inConfig := make(map[string]bool, len(servers))
-	for _, s := range servers {
-		id := string(s.ID)
-		inConfig[id] = true
-		if known[id] {
-			delete(n.missingSince, id)
-		} else if _, ok := n.missingSince[id]; !ok {
-			n.missingSince[id] = now
-		}
-	}
-	for id := range n.missingSince {
-		if !inConfig[id] {
-			delete(n.missingSince, id)
-		}
-	}
-	missing := make(map[string]time.Time, len(n.missingSince))
-	for k, v := range n.missingSince {
-		missing[k] = v
-	}
-	n.mu.Unlock()
-
-	act, ok := plan(planInput{
-		self:              n.cfg.NodeID,
-		servers:           servers,
-		members:           members,
-		missingSince:      missing,
-		now:               now,
-		voters:            n.cfg.Voters,
-		deadGrace:         n.cfg.DeadServerGrace,
-		voterReplaceAfter: n.cfg.VoterReplaceAfter,
-	})
+	act, ok := planAdditions(cf.Configuration().Servers, n.cfg.Members())
 	if !ok {
 		return nil
 	}
-	prev := cf.Index()
 	var f raft.IndexFuture
 	switch act.kind {
 	case actAddNonvoter:
-		f = n.raft.AddNonvoter(raft.ServerID(act.id), raft.ServerAddress(act.addr), prev, 5*time.Second)
+		f = n.raft.AddNonvoter(raft.ServerID(act.id), raft.ServerAddress(act.addr), cf.Index(), 5*time.Second)
 	case actAddVoter:
-		f = n.raft.AddVoter(raft.ServerID(act.id), raft.ServerAddress(act.addr), prev, 5*time.Second)
-	case actDemote:
-		f = n.raft.DemoteVoter(raft.ServerID(act.id), prev, 5*time.Second)
-	case actRemove:
-		f = n.raft.RemoveServer(raft.ServerID(act.id), prev, 5*time.Second)
+		f = n.raft.AddVoter(raft.ServerID(act.id), raft.ServerAddress(act.addr), cf.Index(), 5*time.Second)
 	}
 	if err := f.Error(); err != nil {
 		return fmt.Errorf("%s %s: %w", act.kind, act.id, err)

@@ -27,8 +27,14 @@ type Config struct {
 	AdvertiseAddr string
 
 	// Join lists gossip addresses of existing members. A node started
-	// without Join and without Raft state bootstraps a new cluster.
+	// without Join and without Raft state bootstraps a new cluster, unless
+	// BootstrapExpect is 2 or more.
 	Join []string
+	// BootstrapExpect, when 2 or more, makes a new node wait until that
+	// many members are live in gossip, none with Raft state, and bootstrap
+	// Raft with all of them as voters; Join then only finds the others.
+	// 0 or 1: the node without Join bootstraps alone at once.
+	BootstrapExpect int
 	// Voters is how many Raft voters the cluster keeps.
 	Voters int
 	// AdminToken is always accepted by this node's API. Empty: generated on
@@ -83,6 +89,13 @@ type Timing struct {
 	ReconcileInterval  time.Duration
 	DeadServerGrace    time.Duration
 	VoterReplaceAfter  time.Duration
+	// ServerStabilizationTime is how long a non-voter must stay healthy (in
+	// autopilot's judgement) before promotion (default 10 s).
+	ServerStabilizationTime time.Duration
+	// LastContactThreshold is how long a server may go without hearing
+	// from the leader and still count as healthy (default: the larger of
+	// 200 ms and HeartbeatTimeout).
+	LastContactThreshold time.Duration
 	// TrailingLogs is how many Raft entries survive a snapshot (tests make
 	// it small to force snapshot installs).
 	TrailingLogs uint64
@@ -148,6 +161,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Voters < 1 || c.Voters > 9 {
 		return fmt.Errorf("voters must be between 1 and 9, got %d", c.Voters)
+	}
+	if c.BootstrapExpect < 0 || c.BootstrapExpect > 9 {
+		return fmt.Errorf("bootstrap-expect must be between 0 and 9, got %d", c.BootstrapExpect)
 	}
 	switch len(c.GossipKey) {
 	case 0, 16, 24, 32:

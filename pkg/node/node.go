@@ -269,6 +269,13 @@ func (n *Node) startRaft() error {
 		Logger:             n.log,
 		Registerer:         n.reg,
 		OnFatal:            n.fatal,
+
+		// Formation, autopilot and removals (pkg/node/formation.go).
+		BootstrapExpect:         n.cfg.BootstrapExpect,
+		ServerStabilizationTime: t.ServerStabilizationTime,
+		LastContactThreshold:    t.LastContactThreshold,
+		Forget:                  n.cluster.Forget,
+		PeerConn:                n.pool.Conn,
 	})
 	if err != nil {
 		return err
@@ -345,6 +352,7 @@ func (n *Node) startAPI() error {
 func (n *Node) startGRPC() {
 	n.grpc = grpc.NewServer(n.grpcServerOptions()...)
 	router.NewServer((*backend)(n), n.log).Register(n.grpc)
+	n.raft.RegisterGRPC(n.grpc)
 	for _, svc := range n.services {
 		svc.RegisterGRPC(n.grpc)
 	}

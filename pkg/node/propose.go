@@ -70,7 +70,7 @@ func (n *Node) ensureCatalog(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, ok := n.catalog.DefaultAccount(); !ok {
-		if len(n.cfg.Join) > 0 {
+		if !n.initializesCatalog() {
 			// Joiners wait for the bootstrap node to initialize, which
 			// also registers its admin token cluster-wide.
 			return errors.New("waiting for the catalog to be initialized")

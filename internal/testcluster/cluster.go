@@ -205,7 +205,7 @@ func (c *Cluster) newMember(region string) *Member {
 		c.mu.Unlock()
 		c.t.Fatalf("testcluster: %v", err)
 	}
-	m := &Member{ID: fmt.Sprintf("node-%d", i+1), Region: region, Dir: filepath.Join(c.t.TempDir(), "data"), addrs: a}
+	m := &Member{ID: fmt.Sprintf("node-%d", i+1), Region: region, Dir: filepath.Join(c.t.TempDir(), "data"), addrs: a, scheme: c.scheme}
 	c.nodes = append(c.nodes, m)
 	c.mu.Unlock()
 	c.faults.AddNode(m.ID, m.Region, a.http, a.grpc, a.raft, a.gossip)

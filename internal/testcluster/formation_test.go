@@ -330,7 +330,7 @@ func deleteMemberOnce(t *testing.T, c *Cluster, m *Member, id string, force bool
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token())
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +401,7 @@ func metricsText(t *testing.T, c *Cluster, m *Member) string {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token())
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

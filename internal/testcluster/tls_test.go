@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"io"
 	"net"
 	"net/http"
@@ -85,6 +86,12 @@ func TestMutualTLSClusterFormsReplicatesAndForwards(t *testing.T) {
 	if ns.ID == "" {
 		t.Fatal("no namespace id")
 	}
+	// The catalog entry is on f1 when the create answers (read-your-writes
+	// where it was asked); f2 applies it moments later.
+	c.WaitFor("the namespace on "+f2.ID, 10*time.Second, func() bool {
+		_, ok := f2.Node().Catalog().Resource(catalog.KindKVNamespace, account, ns.ID)
+		return ok
+	})
 	apiCall(t, c, f2, http.MethodPut, "/client/v4/accounts/"+account+"/storage/kv/namespaces/"+ns.ID+"/values/greeting",
 		[]byte("hello over TLS"), nil)
 	c.WaitFor("the value on every node", 10*time.Second, func() bool {

@@ -19,20 +19,23 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// pendingFlags are edged flags other work is adding; deploy files already
-// use them. A test logs (does not fail) while a flag is still pending.
-var pendingFlags = []string{"tls-ca", "tls-cert", "tls-key", "bootstrap-expect"}
+// pendingFlags are edged flags other work is adding that deploy files
+// already use; a test logs (does not fail) while a flag is pending. None now.
+var pendingFlags []string
 
-// edgedFlags lists the flag names edged defines (cmd/edged/config.go).
+// edgedFlags lists the flag names edged defines (cmd/edged/config.go and
+// cmd/edged/tls.go).
 func edgedFlags(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(RepoRoot(t), "cmd", "edged", "config.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, m := range regexp.MustCompile(`fs\.\w+Var\(&o\.\w+, "([a-z0-9-]+)"`).FindAllSubmatch(b, -1) {
-		out = append(out, string(m[1]))
+	for _, file := range []string{"config.go", "tls.go"} {
+		b, err := os.ReadFile(filepath.Join(RepoRoot(t), "cmd", "edged", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`fs\.\w+Var\(&\w+\.\w+, "([a-z0-9-]+)"`).FindAllSubmatch(b, -1) {
+			out = append(out, string(m[1]))
+		}
 	}
 	if len(out) < 15 {
 		t.Fatalf("found only %d edged flags in cmd/edged/config.go: %v", len(out), out)
@@ -52,6 +55,9 @@ func checkFlag(t *testing.T, where, name string, known []string) {
 	}
 }
 
+// boolFlags are edged's boolean flags, given without a value.
+var boolFlags = map[string]bool{"insecure": true, "http-tls": true, "access-log": true, "version": true}
+
 // flagArgs parses "--name value" and "--name=value" pairs of an edged
 // command line.
 func flagArgs(t *testing.T, where string, args []string) map[string]string {
@@ -64,11 +70,13 @@ func flagArgs(t *testing.T, where string, args []string) map[string]string {
 			continue
 		}
 		name, val, ok := strings.Cut(strings.TrimPrefix(a, "--"), "=")
-		if !ok {
-			if i+1 >= len(args) {
-				t.Errorf("%s: --%s has no value", where, name)
-				break
-			}
+		switch {
+		case ok:
+		case boolFlags[name]:
+			val = "true"
+		case i+1 >= len(args):
+			t.Errorf("%s: --%s has no value", where, name)
+		default:
 			val = args[i+1]
 			i++
 		}
@@ -550,9 +558,15 @@ func TestKubernetes(t *testing.T) {
 	for _, it := range list(get(tlsVol, "secret", "items")) {
 		files = append(files, dir+"/"+fmt.Sprint(get(it, "path")))
 	}
-	for _, f := range []string{"tls-ca", "tls-cert", "tls-key"} {
-		if !slices.Contains(files, flags[f]) {
-			t.Errorf("--%s %s is not a file of the Secret volume %v", f, flags[f], files)
+	// --tls-dir DIR: DIR/ca.crt and, per pod, DIR/<node id>.crt and .key
+	// (each certificate names its own node id).
+	want := []string{flags["tls-dir"] + "/ca.crt"}
+	for i := range 3 {
+		want = append(want, fmt.Sprintf("%s/edged-%d.crt", flags["tls-dir"], i), fmt.Sprintf("%s/edged-%d.key", flags["tls-dir"], i))
+	}
+	for _, f := range want {
+		if flags["tls-dir"] == "" || !slices.Contains(files, f) {
+			t.Errorf("--tls-dir %q: %s is not a file of the Secret volume %v", flags["tls-dir"], f, files)
 		}
 	}
 	// Readiness on /readyz; ports the Services name exist.

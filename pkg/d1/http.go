@@ -282,7 +282,7 @@ func (m *Module) serveRead(ctx context.Context, account, id string, p parsed, bo
 				Err:     api.ErrUnavailable}
 		}
 	}
-	qctx, cancel := context.WithTimeout(ctx, MaxQueryDuration)
+	qctx, cancel := context.WithTimeout(ctx, m.opts.QueryTimeout)
 	defer cancel()
 	results, at, err := d.read(qctx, p)
 	if err != nil {
@@ -293,7 +293,7 @@ func (m *Module) serveRead(ctx context.Context, account, id string, p parsed, bo
 			return answer{}, dbNotFound()
 		}
 		if qctx.Err() != nil && ctx.Err() == nil {
-			return answer{}, sqlError("D1 DB query timed out after %s: SQLITE_INTERRUPT", MaxQueryDuration)
+			return answer{}, sqlError("D1 DB query timed out after %s: SQLITE_INTERRUPT", m.opts.QueryTimeout)
 		}
 		return answer{}, sqlError("%s", sqlMessage(err))
 	}

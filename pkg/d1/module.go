@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
@@ -29,6 +30,8 @@ const serviceName = "d1"
 type Options struct {
 	// MaxDatabaseBytes caps each database (default DefaultMaxDatabaseBytes).
 	MaxDatabaseBytes int64
+	// QueryTimeout bounds a read request (default MaxQueryDuration).
+	QueryTimeout time.Duration
 }
 
 // Module is D1 as a service of the node: SQLite databases, one file each,
@@ -60,6 +63,9 @@ func Factory(opts Options) service.Factory {
 func New(d service.Deps, opts Options) (*Module, error) {
 	if opts.MaxDatabaseBytes == 0 {
 		opts.MaxDatabaseBytes = DefaultMaxDatabaseBytes
+	}
+	if opts.QueryTimeout == 0 {
+		opts.QueryTimeout = MaxQueryDuration
 	}
 	if err := os.MkdirAll(d.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("d1 data dir: %w", err)

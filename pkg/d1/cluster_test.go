@@ -18,7 +18,7 @@ import (
 
 // client speaks to one cluster's HTTP API.
 type client struct {
-	t *testing.T
+	t testing.TB
 	c *testcluster.Cluster
 }
 
@@ -387,4 +387,59 @@ func TestKillLeaderDuringWrites(t *testing.T) {
 type RawResultsT struct {
 	Columns []string `json:"columns"`
 	Rows    [][]any  `json:"rows"`
+}
+
+// BenchmarkClusterInsert writes single rows through a 3-node cluster's
+// Raft log, from a follower and from the leader, and reports p50 and p99.
+func BenchmarkClusterInsert(b *testing.B) {
+	c := testcluster.Start(b, testcluster.Options{Nodes: 3})
+	leader := c.WaitLeader(10 * time.Second)
+	follower := c.Member((c.Index(leader) + 1) % 3)
+	acct := c.Member(0).Node().AccountID()
+	base := "/client/v4/accounts/" + acct + "/d1/database"
+	post := func(m *testcluster.Member, path string, body any) (reply, error) {
+		return client{c: c}.do(m, http.MethodPost, path, body)
+	}
+	var r reply
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if r, err = post(leader, base, map[string]string{"name": "bench"}); err == nil && r.status == http.StatusOK {
+			break
+		}
+	}
+	var db d1.Database
+	if err != nil || json.Unmarshal(r.env.Result, &db) != nil {
+		b.Fatalf("create: %v %+v", err, r.env)
+	}
+	q := base + "/" + db.UUID + "/query"
+	if _, err := post(leader, q, map[string]any{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"}); err != nil {
+		b.Fatal(err)
+	}
+	for _, via := range []struct {
+		name string
+		m    *testcluster.Member
+	}{{"leader", leader}, {"follower", follower}} {
+		b.Run(via.name, func(b *testing.B) {
+			lat := make([]time.Duration, 0, b.N)
+			for i := range b.N {
+				start := time.Now()
+				r, err := post(via.m, q, map[string]any{"sql": "INSERT INTO t(v) VALUES (?)", "params": []any{i}})
+				if err != nil || r.status != http.StatusOK {
+					b.Fatalf("insert: %v %d", err, r.status)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			sortDurations(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-us")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-us")
+		})
+	}
+}
+
+func sortDurations(d []time.Duration) {
+	for i := 1; i < len(d); i++ {
+		for j := i; j > 0 && d[j] < d[j-1]; j-- {
+			d[j], d[j-1] = d[j-1], d[j]
+		}
+	}
 }

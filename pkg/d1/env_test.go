@@ -20,7 +20,7 @@ import (
 // testEnv is D1 on one node without Raft: Propose applies at once with
 // increasing indexes.
 type testEnv struct {
-	t   *testing.T
+	t   testing.TB
 	env *apitest.Env
 	m   *Module
 
@@ -28,7 +28,7 @@ type testEnv struct {
 	index uint64
 }
 
-func newTestEnv(t *testing.T, opts Options) *testEnv {
+func newTestEnv(t testing.TB, opts Options) *testEnv {
 	t.Helper()
 	cat := apitest.NewCatalog()
 	te := &testEnv{t: t, env: apitest.NewEnv(t, cat)}

@@ -111,6 +111,7 @@ func openDatabase(wd *writeDriver, dir, id string, maxBytes int64) (*database, e
 		return fail(err)
 	}
 	d.r.SetMaxOpenConns(8)
+	d.r.SetMaxIdleConns(2)
 	return d, nil
 }
 

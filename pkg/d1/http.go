@@ -216,7 +216,7 @@ func (m *Module) handler(raw bool) http.HandlerFunc {
 			return
 		}
 		id := r.PathValue("database_id")
-		if _, ok := m.deps.Catalog.Resource(catalog.KindD1Database, account, id); !ok {
+		if !m.known(r.Context(), account, id) {
 			api.WriteFailure(w, r, dbNotFound())
 			return
 		}
@@ -256,6 +256,19 @@ func (m *Module) handler(raw bool) http.HandlerFunc {
 }
 
 var errReadOnly = errors.New("statement writes")
+
+// known reports whether the catalog holds the database. A database just
+// created through another node may not have reached this node's catalog
+// yet: on a miss, a barrier through the Raft log brings this node up to
+// date (Propose returns once it applied the barrier), then it looks again.
+func (m *Module) known(ctx context.Context, account, id string) bool {
+	if _, ok := m.deps.Catalog.Resource(catalog.KindD1Database, account, id); ok {
+		return true
+	}
+	_, _ = m.propose(ctx, command{Account: account, DB: id, Now: time.Now().UnixMilli()})
+	_, ok := m.deps.Catalog.Resource(catalog.KindD1Database, account, id)
+	return ok
+}
 
 // serveRead runs reads on this replica, after a barrier through the leader
 // when strong, or once this replica reached bookmark.

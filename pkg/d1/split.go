@@ -147,15 +147,31 @@ func splitStatements(sql string) ([]statement, error) {
 			out = append(out, statement{sql: strings.TrimSpace(sql[ts[0].start:ts[len(ts)-1].end]), toks: rebase(ts)})
 		}
 	}
+	// In a trigger body, END closes a CASE while one is open; the END
+	// that closes the body is the one a semicolon may follow.
+	cases, bodyEnded := 0, false
 	for i, t := range toks {
+		switch t.upper() {
+		case "CASE":
+			cases++
+		case "END":
+			if cases > 0 {
+				cases--
+			} else {
+				bodyEnded = true
+			}
+		}
 		if t.kind != tokPunct || t.text != ";" {
+			if t.upper() != "END" {
+				bodyEnded = false
+			}
 			continue
 		}
-		if isTrigger(toks[begin:i]) && (i == begin || toks[i-1].upper() != "END") {
+		if isTrigger(toks[begin:i]) && !bodyEnded {
 			continue
 		}
 		flush(i)
-		begin = i + 1
+		begin, cases, bodyEnded = i+1, 0, false
 	}
 	flush(len(toks))
 	return out, nil
@@ -263,6 +279,12 @@ func classify(s statement) (stmtKind, error) {
 		return 0, fmt.Errorf("ROLLBACK: transactions are not allowed; a failing statement rolls back its whole request: not authorized")
 	case "ATTACH", "DETACH", "VACUUM":
 		return 0, errNotAuthorized(first)
+	case "CREATE":
+		// Temporary objects would live on one node's write connection,
+		// between commands and not across restarts: replicas would differ.
+		if len(ts) > 1 && (ts[1].upper() == "TEMP" || ts[1].upper() == "TEMPORARY") {
+			return 0, errNotAuthorized("CREATE " + ts[1].upper())
+		}
 	}
 	return kindWrite, checkInternal(ts)
 }

@@ -17,6 +17,8 @@ func TestSplitStatements(t *testing.T) {
 		{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO l VALUES (1); UPDATE c SET n = n + 1; END; SELECT 1",
 			[]string{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO l VALUES (1); UPDATE c SET n = n + 1; END", "SELECT 1"}},
 		{"create temp trigger x before delete on t begin select raise(abort, 'no'); end", []string{"create temp trigger x before delete on t begin select raise(abort, 'no'); end"}},
+		{"CREATE TRIGGER a AFTER INSERT ON t BEGIN UPDATE c SET n = CASE WHEN n > 0 THEN n ELSE 0 END; END; SELECT 2",
+			[]string{"CREATE TRIGGER a AFTER INSERT ON t BEGIN UPDATE c SET n = CASE WHEN n > 0 THEN n ELSE 0 END; END", "SELECT 2"}},
 	} {
 		got, err := splitStatements(tc.sql)
 		if err != nil {
@@ -69,6 +71,8 @@ func TestClassify(t *testing.T) {
 		{sql: "ROLLBACK", bad: true},
 		{sql: "ATTACH 'f' AS f", bad: true},
 		{sql: "VACUUM", bad: true},
+		{sql: "CREATE TEMP TABLE x(y)", bad: true},
+		{sql: "create temporary view v as select 1", bad: true},
 		{sql: "DELETE FROM _cf_edge_meta", bad: true},
 		{sql: `UPDATE "_CF_EDGE_META" SET v = 0`, bad: true},
 		{sql: "SELECT * FROM _cf_edge_meta", want: kindRead},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/api/apitest"
+	dto "github.com/prometheus/client_model/go"
 )
 
 func TestDatabaseLifecycle(t *testing.T) {
@@ -158,4 +159,28 @@ func TestSQLErrorsAndAtomicBatches(t *testing.T) {
 	apitest.WantError(t, te.do(http.MethodPost, "/client/v4/accounts/nobody/d1/database/"+id+"/query", `{"sql":"SELECT 1"}`), http.StatusNotFound, api.CodeInvalidIdentifier)
 	// Reads of the internal table are harmless; PRAGMA reads are allowed.
 	te.sql(id, "PRAGMA table_info(t)")
+
+	// Metrics: no database id in any label.
+	mfs, err := te.m.deps.Registerer.(interface {
+		Gather() ([]*dto.MetricFamily, error)
+	}).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, mf := range mfs {
+		seen[mf.GetName()] = true
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == id {
+					t.Fatalf("%s has a database id label", mf.GetName())
+				}
+			}
+		}
+	}
+	for _, name := range []string{"edge_d1_queries_total", "edge_d1_query_duration_seconds", "edge_d1_replica_lag_seconds", "edge_d1_database_bytes"} {
+		if !seen[name] {
+			t.Errorf("metric %s missing", name)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 type metrics struct {
 	queries  *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	lag      prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer, m *Module) (*metrics, error) {
@@ -22,9 +23,11 @@ func newMetrics(reg prometheus.Registerer, m *Module) (*metrics, error) {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "edge_d1_query_duration_seconds",
 			Help: "Duration of D1 requests, by kind.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"kind"}),
 	}
+	x.lag = prometheus.NewGauge(prometheus.GaugeOpts{Name: "edge_d1_replica_lag_seconds",
+		Help: "Time from a D1 write's proposal to its apply on this node, at the last write applied here (includes clock skew between the proposer and this node)."})
 	bytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "edge_d1_database_bytes",
 		Help: "Bytes of every D1 database file (with its WAL) on this node."}, m.diskBytes)
-	for _, c := range []prometheus.Collector{x.queries, x.duration, bytes} {
+	for _, c := range []prometheus.Collector{x.queries, x.duration, x.lag, bytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -315,6 +315,9 @@ func (m *Module) apply(index uint64, c command) applyResult {
 	}
 	d.applied.Store(index)
 	d.lastNow = now
+	if c.Now > 0 { // not part of the state: only this node's gauge
+		m.metrics.lag.Set(max(0, time.Since(time.UnixMilli(c.Now)).Seconds()))
+	}
 	res.SizeAfter = d.size(ctx)
 	m.notify()
 	return res

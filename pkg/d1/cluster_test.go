@@ -172,6 +172,13 @@ func TestReplicasConvergeUnderMixedWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if r.status == http.StatusServiceUnavailable {
+			// Outcome unknown (leadership moved while committing, on a
+			// loaded machine): applied everywhere or nowhere, which the
+			// convergence check below covers either way.
+			t.Logf("write %d: 503 %+v", i, r.env.Errors)
+			continue
+		}
 		if r.status != http.StatusOK {
 			if len(r.env.Errors) != 1 || r.env.Errors[0].Code != 7500 {
 				t.Fatalf("write %d: %d %+v", i, r.status, r.env.Errors)

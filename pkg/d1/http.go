@@ -91,7 +91,7 @@ func (d *database) stats() (int, int64) {
 	}
 	var n int
 	_ = d.r.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE '\_cf\_%' ESCAPE '\'`).Scan(&n)
-	return n, d.size(context.Background())
+	return n, d.readSize(context.Background())
 }
 
 // Routes implements service.Service: query and raw. Both are served where
@@ -310,7 +310,7 @@ func (m *Module) serveRead(ctx context.Context, account, id string, p parsed, bo
 		}
 		return answer{}, sqlError("%s", sqlMessage(err))
 	}
-	return answer{results: results, bookmark: at, sizeAfter: d.size(ctx), primary: primary}, nil
+	return answer{results: results, bookmark: at, sizeAfter: d.readSize(ctx), primary: primary}, nil
 }
 
 var errClosed = errors.New("database closed")

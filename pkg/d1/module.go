@@ -339,10 +339,22 @@ func (m *Module) fatal(err error) {
 	}
 }
 
-// size is the database's size in bytes.
+// sizeQuery is the database's size in bytes.
+const sizeQuery = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+
+// size is the database's size in bytes, from the write connection: the
+// apply loop only.
 func (d *database) size(ctx context.Context) int64 {
 	var n int64
-	_ = d.wc.QueryRowContext(ctx, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").Scan(&n)
+	_ = d.wc.QueryRowContext(ctx, sizeQuery).Scan(&n)
+	return n
+}
+
+// readSize is the size as the read connections see it, for requests
+// (which must not use the apply loop's connection).
+func (d *database) readSize(ctx context.Context) int64 {
+	var n int64
+	_ = d.r.QueryRowContext(ctx, sizeQuery).Scan(&n)
 	return n
 }
 

@@ -85,6 +85,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newVersionCmd(a),
 		newDevCmd(a),
 		newKVCmd(a),
+		newD1Cmd(a),
 		newBenchCmd(a),
 		newTLSCmd(a),
 		newLagCmd(a),

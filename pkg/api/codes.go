@@ -70,4 +70,19 @@ const (
 	CodeKVTooManyKeys = 10030
 	// CodeKVInvalidListArgument is a bad list limit or cursor.
 	CodeKVInvalidListArgument = 10031
+
+	// D1. 7500 is Cloudflare's code for every SQL error (SQLite's message
+	// with its result code name, HTTP 400); D1's limits answer it too, as
+	// Cloudflare's do. 7404 is Cloudflare's unknown database; 7502 and
+	// 7503 are Edgeplane's choices next to them.
+
+	// CodeD1SQL is a statement SQLite refused or a D1 limit (400).
+	CodeD1SQL = 7500
+	// CodeD1DatabaseNotFound is a database id the account does not own (404).
+	CodeD1DatabaseNotFound = 7404
+	// CodeD1NameExists is a create with a name the account already uses (400).
+	CodeD1NameExists = 7502
+	// CodeD1Behind is a read whose bookmark this replica did not reach
+	// within D1's wait (503; retry, or send it with consistency=strong).
+	CodeD1Behind = 7503
 )

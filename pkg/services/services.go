@@ -3,6 +3,7 @@
 package services
 
 import (
+	"github.com/edgeplane/edgeplane/pkg/d1"
 	"github.com/edgeplane/edgeplane/pkg/kv"
 	"github.com/edgeplane/edgeplane/pkg/service"
 )
@@ -16,5 +17,6 @@ type Options struct {
 func Builtin(o Options) []service.Factory {
 	return []service.Factory{
 		kv.Factory(o.KV),
+		d1.Factory(d1.Options{}),
 	}
 }

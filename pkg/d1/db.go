@@ -1,0 +1,273 @@
+package d1
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+)
+
+// SQLite settings every database file is opened with. WAL lets reads run
+// beside the single writer. synchronous=NORMAL does not fsync each commit:
+// the Raft log is the durable record, and each database stores the index of
+// the last entry it applied (in the same transaction), so after a crash the
+// entries it lost are applied again and those it kept are skipped.
+const (
+	journalMode = "WAL"
+	synchronous = "NORMAL"
+)
+
+// metaTable holds, inside each database, the index of the last Raft entry
+// applied to it and the clock of that entry (writes' 'now' never goes back).
+const metaTable = internalPrefix + "edge_meta"
+
+// database is one D1 database on this node: one SQLite file, one write
+// connection used only by the Raft apply loop (and snapshots), and a pool of
+// query_only connections for reads.
+type database struct {
+	id   string
+	path string
+
+	mu      sync.RWMutex // write-locked to close or replace the file
+	closed  bool
+	w       *sql.DB
+	wc      *sql.Conn
+	r       *sql.DB
+	applied atomic.Uint64 // index of the last entry applied
+	lastNow int64         // clock of that entry (apply loop only)
+}
+
+func dbPath(dir, id string) string { return filepath.Join(dir, id+".sqlite") }
+
+// removeFiles deletes a database's file and its WAL and shared-memory files.
+func removeFiles(path string) error {
+	var errs []error
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// openDatabase opens (creating) the file of database id in dir.
+func openDatabase(wd *writeDriver, dir, id string, maxBytes int64) (*database, error) {
+	d := &database{id: id, path: dbPath(dir, id)}
+	pragmas := "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(" + journalMode +
+		")&_pragma=synchronous(" + synchronous + ")"
+	d.w = sql.OpenDB(wd.connector(d.path + pragmas))
+	d.w.SetMaxOpenConns(1)
+	ctx := context.Background()
+	wc, err := d.w.Conn(ctx)
+	if err != nil {
+		_ = d.w.Close()
+		return nil, fmt.Errorf("open d1 database %s: %w", id, err)
+	}
+	d.wc = wc
+	fail := func(err error) (*database, error) {
+		_ = d.wc.Close()
+		_ = d.w.Close()
+		return nil, fmt.Errorf("open d1 database %s: %w", id, err)
+	}
+	for _, l := range []struct{ id, v int }{
+		{sqliteLimitLength, MaxValueBytes},
+		{sqliteLimitSQLLength, MaxStatementBytes},
+		{sqliteLimitVariableNumber, MaxParams},
+		{sqliteLimitColumn, MaxColumns},
+	} {
+		if _, err := sqlite.Limit(wc, l.id, l.v); err != nil {
+			return fail(err)
+		}
+	}
+	var pageSize int64
+	if err := wc.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		return fail(err)
+	}
+	if _, err := wc.ExecContext(ctx, "PRAGMA max_page_count = "+strconv.FormatInt(maxBytes/pageSize, 10)); err != nil {
+		return fail(err)
+	}
+	if _, err := wc.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+metaTable+" (k TEXT PRIMARY KEY, v INTEGER NOT NULL)"); err != nil {
+		return fail(err)
+	}
+	var applied, now int64
+	if err := wc.QueryRowContext(ctx, "SELECT coalesce((SELECT v FROM "+metaTable+" WHERE k='applied'),0), "+
+		"coalesce((SELECT v FROM "+metaTable+" WHERE k='now'),0)").Scan(&applied, &now); err != nil {
+		return fail(err)
+	}
+	d.applied.Store(uint64(applied))
+	d.lastNow = now
+	d.r, err = sql.Open("sqlite", d.path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=foreign_keys(1)")
+	if err != nil {
+		return fail(err)
+	}
+	d.r.SetMaxOpenConns(8)
+	d.r.SetMaxIdleConns(2)
+	return d, nil
+}
+
+// close closes the connections; the caller holds mu.
+func (d *database) close() error {
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	return errors.Join(d.r.Close(), d.wc.Close(), d.w.Close())
+}
+
+// SQLite limit ids (sqlite3_limit).
+const (
+	sqliteLimitLength         = 0
+	sqliteLimitSQLLength      = 1
+	sqliteLimitColumn         = 2
+	sqliteLimitVariableNumber = 9
+)
+
+// stmtResult is the outcome of one statement.
+type stmtResult struct {
+	Columns     []string `json:"columns"`
+	Rows        [][]any  `json:"rows"`
+	Changes     int64    `json:"changes"`
+	LastRowID   int64    `json:"last_row_id"`
+	RowsRead    int64    `json:"rows_read"`
+	RowsWritten int64    `json:"rows_written"`
+	Duration    float64  `json:"duration"` // milliseconds
+}
+
+// queryer is a *sql.Conn or *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// execStatement runs one statement and collects its rows and counts.
+// Writes' counts come from total_changes(), so triggers' rows count too.
+func execStatement(ctx context.Context, q queryer, sqlText string, args []any, counts bool) (stmtResult, error) {
+	start := time.Now()
+	var before int64
+	if counts {
+		if err := q.QueryRowContext(ctx, "SELECT total_changes()").Scan(&before); err != nil {
+			return stmtResult{}, err
+		}
+	}
+	rows, err := q.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return stmtResult{}, err
+	}
+	res := stmtResult{Rows: [][]any{}}
+	if res.Columns, err = rows.Columns(); err != nil {
+		rows.Close()
+		return stmtResult{}, err
+	}
+	if res.Columns == nil {
+		res.Columns = []string{}
+	}
+	size := 0
+	for rows.Next() {
+		vals := make([]any, len(res.Columns))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			rows.Close()
+			return stmtResult{}, err
+		}
+		for i, v := range vals {
+			vals[i], size = jsonValue(v, size)
+		}
+		if size > MaxResultBytes {
+			rows.Close()
+			return stmtResult{}, fmt.Errorf("result is over %d bytes: SQLITE_TOOBIG", MaxResultBytes)
+		}
+		res.Rows = append(res.Rows, vals)
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return stmtResult{}, err
+	}
+	if err := rows.Close(); err != nil {
+		return stmtResult{}, err
+	}
+	res.RowsRead = int64(len(res.Rows))
+	if counts {
+		var after int64
+		if err := q.QueryRowContext(ctx, "SELECT total_changes(), last_insert_rowid()").Scan(&after, &res.LastRowID); err != nil {
+			return stmtResult{}, err
+		}
+		res.Changes = after - before
+		res.RowsWritten = res.Changes
+	}
+	res.Duration = float64(time.Since(start).Microseconds()) / 1000
+	return res, nil
+}
+
+// jsonValue converts a SQLite value to what D1 answers in JSON (a blob is
+// an array of byte values) and adds its size to size.
+func jsonValue(v any, size int) (any, int) {
+	switch x := v.(type) {
+	case []byte:
+		out := make([]int, len(x))
+		for i, c := range x {
+			out[i] = int(c)
+		}
+		return out, size + 4*len(x)
+	case string:
+		return x, size + len(x)
+	case time.Time: // a column declared DATE or DATETIME
+		return x.Format(time.RFC3339Nano), size + 32
+	default:
+		return x, size + 8
+	}
+}
+
+// bindParams converts JSON parameters to SQLite values: strings, integers
+// (a number without fraction or exponent that fits 64 bits), reals, null,
+// and booleans as 1 and 0. Arrays and objects are refused.
+func bindParams(raw []json.RawMessage) ([]any, error) {
+	out := make([]any, len(raw))
+	for i, p := range raw {
+		s := strings.TrimSpace(string(p))
+		switch {
+		case s == "null":
+			out[i] = nil
+		case s == "true":
+			out[i] = int64(1)
+		case s == "false":
+			out[i] = int64(0)
+		case strings.HasPrefix(s, `"`):
+			var v string
+			if err := json.Unmarshal(p, &v); err != nil {
+				return nil, fmt.Errorf("parameter %d: %v", i+1, err)
+			}
+			if len(v) > MaxValueBytes {
+				return nil, fmt.Errorf("parameter %d is %d bytes, over the %d byte limit: string or blob too big: SQLITE_TOOBIG", i+1, len(v), MaxValueBytes)
+			}
+			out[i] = v
+		case s != "" && (s[0] == '-' || s[0] >= '0' && s[0] <= '9'):
+			if !strings.ContainsAny(s, ".eE") {
+				if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+					out[i] = n
+					continue
+				}
+			}
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return nil, fmt.Errorf("parameter %d: %v", i+1, err)
+			}
+			out[i] = f
+		default:
+			return nil, fmt.Errorf("parameter %d: type not supported (use a string, number, boolean or null)", i+1)
+		}
+	}
+	return out, nil
+}

@@ -36,13 +36,15 @@ func TestDevClusterReadsItsWritesAndStopsCleanly(t *testing.T) {
 	var up struct {
 		Token     string   `json:"token"`
 		Endpoints []string `json:"endpoints"`
+		CACert    string   `json:"ca_cert"`
 	}
 	if err := json.Unmarshal([]byte(out), &up); err != nil || len(up.Endpoints) != 3 {
 		t.Fatalf("dev up output: %v %q", err, out)
 	}
 	ctl := func(args ...string) (string, string, error) {
 		cmd := exec.Command(filepath.Join(bin, "edgectl"), args...)
-		cmd.Env = append(os.Environ(), "EDGE_ENDPOINT="+strings.Join(up.Endpoints, ","), "EDGE_TOKEN="+up.Token)
+		cmd.Env = append(os.Environ(), "EDGE_ENDPOINT="+strings.Join(up.Endpoints, ","), "EDGE_TOKEN="+up.Token,
+			"EDGE_CA_CERT="+up.CACert)
 		var o, e bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &o, &e
 		err := cmd.Run()

@@ -261,3 +261,6 @@ func (m *Module) namespaceSet() map[string]bool {
 	}
 	return set
 }
+
+// Replicator is the module's push replication and anti-entropy.
+func (m *Module) Replicator() *Replicator { return m.repl }

@@ -1,10 +1,14 @@
 package kv
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"github.com/edgeplane/edgeplane/pkg/api"
+	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edgeplane/edgeplane/pkg/wire"
 )
@@ -84,6 +88,18 @@ func (h *handlers) bulkGet(w http.ResponseWriter, r *http.Request) {
 	_, ns, ok := h.namespace(w, r)
 	if !ok {
 		return
+	}
+	if r.Body != nil && r.Body != http.NoBody { // encoding/json would turn invalid UTF-8 into U+FFFD
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			api.WriteFailure(w, r, err)
+			return
+		}
+		if !utf8.Valid(raw) {
+			kvFailure(w, r, fmt.Errorf("%w: request body is not valid UTF-8", ErrInvalidKey))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(raw))
 	}
 	var body kvBulkGetBody
 	if err := api.DecodeJSON(r, &body); err != nil {

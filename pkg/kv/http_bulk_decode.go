@@ -9,15 +9,18 @@ import (
 	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edgeplane/edgeplane/pkg/api"
 )
 
-// bulkPair is one item of a bulk write as sent: Value is a pointer so that
-// an item without one is told from an empty value.
+// bulkPair is one item of a bulk write as sent. Key and Value stay raw
+// until checked: an absent value is told from an empty one, and invalid
+// UTF-8 is refused rather than silently replaced by U+FFFD as
+// encoding/json does.
 type bulkPair struct {
-	Key           *string         `json:"key"`
-	Value         *string         `json:"value"`
+	Key           json.RawMessage `json:"key"`
+	Value         json.RawMessage `json:"value"`
 	Base64        bool            `json:"base64"`
 	Expiration    int64           `json:"expiration"`
 	ExpirationTTL int64           `json:"expiration_ttl"`
@@ -34,6 +37,9 @@ func decodeBulkPut(body io.Reader, now time.Time) ([]Entry, error) {
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	tok, err := dec.Token()
+	if errors.Is(err, io.EOF) {
+		return nil, api.BadRequest(api.CodeMalformedJSON, "request body is empty; expected a JSON array")
+	}
 	if err != nil {
 		return nil, bulkDecodeError(err, "")
 	}
@@ -69,20 +75,34 @@ func decodeBulkPut(body io.Reader, now time.Time) ([]Entry, error) {
 
 // bulkEntry checks one decoded item and makes its entry.
 func bulkEntry(i int, b bulkPair, now time.Time) (Entry, error) {
-	if b.Key == nil {
+	if b.Key == nil || string(b.Key) == "null" {
 		return Entry{}, fmt.Errorf("bulk item %d: %w: missing", i, ErrInvalidKey)
 	}
-	key := *b.Key
+	if !utf8.Valid(b.Key) {
+		return Entry{}, fmt.Errorf("bulk item %d: %w: not valid UTF-8", i, ErrInvalidKey)
+	}
+	var key string
+	if err := json.Unmarshal(b.Key, &key); err != nil {
+		return Entry{}, api.BadRequest(api.CodeMalformedJSON, "bulk item %d: field \"key\" must be a string", i)
+	}
 	if err := ValidateKey(key); err != nil {
 		return Entry{}, fmt.Errorf("bulk item %d: %w", i, err)
 	}
-	if b.Value == nil {
+	if b.Value == nil || string(b.Value) == "null" {
 		return Entry{}, api.BadRequest(api.CodeBadRequest, "bulk item %d (key %q): value is missing", i, key)
 	}
-	value := []byte(*b.Value)
+	if !utf8.Valid(b.Value) {
+		return Entry{}, api.BadRequest(api.CodeBadRequest, "bulk item %d (key %q): value is not valid UTF-8 (send binary as base64)", i, key)
+	}
+	var text string
+	if err := json.Unmarshal(b.Value, &text); err != nil {
+		return Entry{}, api.BadRequest(api.CodeMalformedJSON, "bulk item %d (key %q): field \"value\" must be a string", i, key)
+	}
+	b.Value = nil // the text is the copy kept from here
+	value := []byte(text)
 	if b.Base64 {
 		var err error
-		if value, err = base64.StdEncoding.DecodeString(*b.Value); err != nil {
+		if value, err = base64.StdEncoding.DecodeString(text); err != nil {
 			return Entry{}, api.BadRequest(api.CodeBadRequest, "bulk item %d (key %q): value is not valid base64", i, key)
 		}
 	}
@@ -94,6 +114,9 @@ func bulkEntry(i int, b bulkPair, now time.Time) (Entry, error) {
 		return Entry{}, fmt.Errorf("bulk item %d (key %q): %w", i, key, err)
 	}
 	var meta []byte
+	if !utf8.Valid(b.Metadata) {
+		return Entry{}, fmt.Errorf("bulk item %d (key %q): %w: not valid UTF-8", i, key, ErrInvalidMetadata)
+	}
 	if len(b.Metadata) > 0 && !bytes.Equal(b.Metadata, []byte("null")) {
 		// Compact, so the 1024-byte limit counts the serialized JSON and
 		// not the request's indentation.
@@ -170,13 +193,16 @@ func decodeBulkKeys(body io.Reader) ([]string, error) {
 		if i >= MaxBulkWrite {
 			return nil, fmt.Errorf("%w: more than %d keys", ErrTooManyKeys, MaxBulkWrite)
 		}
-		var k string
-		if err := dec.Decode(&k); err != nil {
-			var typ *json.UnmarshalTypeError
-			if errors.As(err, &typ) {
-				return nil, api.BadRequest(api.CodeMalformedJSON, "key %d must be a string, not a JSON %s", i, typ.Value)
-			}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
 			return nil, bulkDecodeError(err, fmt.Sprintf("key %d: ", i))
+		}
+		if !utf8.Valid(raw) {
+			return nil, fmt.Errorf("key %d: %w: not valid UTF-8", i, ErrInvalidKey)
+		}
+		var k string
+		if err := json.Unmarshal(raw, &k); err != nil {
+			return nil, api.BadRequest(api.CodeMalformedJSON, "key %d must be a string", i)
 		}
 		keys = append(keys, k)
 	}

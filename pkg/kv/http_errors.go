@@ -25,6 +25,8 @@ func kvHTTPError(err error) error {
 		status, code = http.StatusNotFound, api.CodeKVKeyNotFound
 	case errors.Is(err, ErrNamespaceNotFound):
 		status, code = http.StatusNotFound, api.CodeKVNamespaceNotFound
+	case errors.Is(err, ErrInvalidCursor), errors.Is(err, ErrInvalidLimit):
+		code = api.CodeKVInvalidListArgument
 	case errors.Is(err, ErrInvalidKey):
 		code = api.CodeKVInvalidKey
 	case errors.Is(err, ErrInvalidMetadata):
@@ -41,8 +43,6 @@ func kvHTTPError(err error) error {
 		status, code = http.StatusGatewayTimeout, api.CodeKVReplicas
 	case errors.Is(err, ErrTooManyKeys):
 		code = api.CodeKVTooManyKeys
-	case errors.Is(err, ErrInvalidCursor), errors.Is(err, ErrInvalidLimit):
-		code = api.CodeKVInvalidListArgument
 	default:
 		return err
 	}

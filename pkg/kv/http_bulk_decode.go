@@ -94,17 +94,17 @@ func bulkEntry(i int, b bulkPair, now time.Time) (Entry, error) {
 	if !utf8.Valid(b.Value) {
 		return Entry{}, api.BadRequest(api.CodeBadRequest, "bulk item %d (key %q): value is not valid UTF-8 (send binary as base64)", i, key)
 	}
-	var text string
-	if err := json.Unmarshal(b.Value, &text); err != nil {
+	value, err := jsonStringBytes(b.Value)
+	if err != nil {
 		return Entry{}, api.BadRequest(api.CodeMalformedJSON, "bulk item %d (key %q): field \"value\" must be a string", i, key)
 	}
-	b.Value = nil // the text is the copy kept from here
-	value := []byte(text)
 	if b.Base64 {
-		var err error
-		if value, err = base64.StdEncoding.DecodeString(text); err != nil {
+		dst := make([]byte, base64.StdEncoding.DecodedLen(len(value)))
+		n, err := base64.StdEncoding.Decode(dst, value)
+		if err != nil {
 			return Entry{}, api.BadRequest(api.CodeBadRequest, "bulk item %d (key %q): value is not valid base64", i, key)
 		}
+		value = dst[:n:n]
 	}
 	if b.Expiration < 0 || b.ExpirationTTL < 0 {
 		return Entry{}, fmt.Errorf("bulk item %d (key %q): %w: negative", i, key, ErrInvalidExpiration)
@@ -133,6 +133,22 @@ func bulkEntry(i int, b bulkPair, now time.Time) (Entry, error) {
 		return Entry{}, fmt.Errorf("bulk item %d (key %q): %w", i, key, err)
 	}
 	return Entry{Key: key, Value: value, Metadata: meta, Expiration: exp}, nil
+}
+
+// jsonStringBytes returns the bytes of the JSON string raw (a fresh copy
+// the decoder made for this item): without escapes, raw's own bytes
+// between the quotes, so a value is not copied again; with escapes, the
+// unescaped copy encoding/json makes.
+func jsonStringBytes(raw json.RawMessage) ([]byte, error) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw[1:len(raw)-1], '\\') < 0 &&
+		bytes.IndexByte(raw[1:len(raw)-1], '"') < 0 {
+		return raw[1 : len(raw)-1 : len(raw)-1], nil
+	}
+	var text string
+	if err := json.Unmarshal(raw, &text); err != nil {
+		return nil, err
+	}
+	return []byte(text), nil
 }
 
 // bulkDecodeError turns a decoder error into a clean client error: body

@@ -99,7 +99,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.maxConns, "max-conns", node.DefaultMaxConns, "open public HTTP connections kept at most (-1: no cap)")
 	fs.IntVar(&o.maxInFlight, "max-inflight", api.DefaultMaxInFlight, "HTTP requests served at once; beyond, 503 with Retry-After (-1: no cap)")
 	fs.Float64Var(&o.rateLimit, "rate-limit", api.DefaultRatePerToken, "HTTP requests per second per API token; beyond, 429 with Retry-After (-1: no limit)")
-	fs.IntVar(&o.rateBurst, "rate-burst", api.DefaultRateBurst, "requests one token may send at once above --rate-limit")
+	fs.IntVar(&o.rateBurst, "rate-burst", 0, "requests one token may send at once (0: two seconds at --rate-limit)")
 	fs.DurationVar(&o.bodyIdleTimeout, "body-idle-timeout", api.DefaultBodyIdleTimeout, "a request body that sends nothing this long is answered 408")
 	fs.DurationVar(&o.requestTimeout, "request-timeout", api.DefaultRequestTimeout, "base of a request's deadline (plus 1 s per MiB of the route's body limit)")
 	fs.IntVar(&o.kvMaxNamespaces, "kv-max-namespaces", kv.DefaultMaxNamespacesPerAccount, "KV namespaces per account")

@@ -14,11 +14,15 @@ import (
 	"time"
 )
 
+// entered counts requests waiting in a blocking limitServer handler.
+var entered atomic.Int32
+
 // limitServer serves a Server with edit applied to its limits; the route
 // PUT /client/v4/blob reads the whole body, then counts a commit.
 func limitServer(t *testing.T, lim Limits, block chan struct{}) (*testEnv, *atomic.Int32, *httptest.Server) {
 	t.Helper()
 	env := newEnv(t, func(c *Config) { c.Limits = lim })
+	entered.Store(0)
 	var commits atomic.Int32
 	env.srv.Mount("PUT /client/v4/blob", "blob", 1<<20, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.ReadAll(r.Body); err != nil {
@@ -26,6 +30,7 @@ func limitServer(t *testing.T, lim Limits, block chan struct{}) (*testEnv, *atom
 			return
 		}
 		if block != nil {
+			entered.Add(1)
 			<-block
 		}
 		commits.Add(1)
@@ -160,40 +165,42 @@ func TestInFlightCap(t *testing.T) {
 		}()
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for commits.Load() == 0 && time.Now().Before(deadline) {
-		req, _ := http.NewRequest(http.MethodPut, ts.URL+"/client/v4/blob", strings.NewReader("x"))
-		req.Header.Set("Authorization", "Bearer "+testAdmin)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode == 503 {
-			if resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), fmt.Sprint(CodeOverloaded)) {
-				t.Fatalf("503 without Retry-After or code: %v %s", resp.Header, b)
-			}
-			// The probes still answer.
-			if r, err := http.Get(ts.URL + "/healthz"); err != nil || r.StatusCode != 200 {
-				t.Fatalf("healthz while busy: %v %v", r, err)
-			}
+	for entered.Load() < 2 { // both slots taken
+		if time.Now().After(deadline) {
 			close(block)
-			wg.Wait()
-			close(codes)
-			for c := range codes {
-				if c != 200 {
-					t.Fatalf("admitted request answered %d", c)
-				}
-			}
-			if commits.Load() != 2 {
-				t.Fatalf("commits %d, want the 2 admitted", commits.Load())
-			}
-			return
+			t.Fatal("the 2 admitted requests never reached the handler")
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
+	}
+	req, _ := http.NewRequest(http.MethodPut, ts.URL+"/client/v4/blob", strings.NewReader("x"))
+	req.Header.Set("Authorization", "Bearer "+testAdmin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		close(block)
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), fmt.Sprint(CodeOverloaded)) {
+		close(block)
+		t.Fatalf("past the in-flight cap: %d %v %s", resp.StatusCode, resp.Header, b)
+	}
+	// The probes still answer.
+	if r, err := http.Get(ts.URL + "/healthz"); err != nil || r.StatusCode != 200 {
+		close(block)
+		t.Fatalf("healthz while busy: %v %v", r, err)
 	}
 	close(block)
-	t.Fatal("no 503 beyond the in-flight cap")
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != 200 {
+			t.Fatalf("admitted request answered %d", c)
+		}
+	}
+	if commits.Load() != 2 {
+		t.Fatalf("commits %d, want the 2 admitted", commits.Load())
+	}
 }
 
 func TestRateLimitPerToken(t *testing.T) {

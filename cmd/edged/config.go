@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgeplane/edgeplane/pkg/api"
+	"github.com/edgeplane/edgeplane/pkg/kv"
 	"github.com/edgeplane/edgeplane/pkg/node"
 	"github.com/edgeplane/edgeplane/pkg/services"
 	"go.yaml.in/yaml/v3"
@@ -45,6 +47,15 @@ type options struct {
 	showVersion     bool
 	shutdownTimeout time.Duration
 	tlsOptions      // tls.go
+	// Limits of the public API and KV quotas.
+	maxConns         int
+	maxInFlight      int
+	rateLimit        float64
+	rateBurst        int
+	bodyIdleTimeout  time.Duration
+	requestTimeout   time.Duration
+	kvMaxNamespaces  int
+	kvNamespaceQuota int64
 }
 
 func defaultNodeID() string {
@@ -89,6 +100,14 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.accessLog, "access-log", false, "log every HTTP request at info level (otherwise only 5xx; all at --log-level debug)")
 	fs.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "Go GC target (as GOGC; a GOGC variable wins unless this is given): more heap, less CPU spent collecting")
 	fs.StringVar(&o.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof profiles on this address (off when empty; keep it private)")
+	fs.IntVar(&o.maxConns, "max-conns", node.DefaultMaxConns, "open public HTTP connections kept at most (-1: no cap)")
+	fs.IntVar(&o.maxInFlight, "max-inflight", api.DefaultMaxInFlight, "HTTP requests served at once; beyond, 503 with Retry-After (-1: no cap)")
+	fs.Float64Var(&o.rateLimit, "rate-limit", api.DefaultRatePerToken, "HTTP requests per second per API token; beyond, 429 with Retry-After (-1: no limit)")
+	fs.IntVar(&o.rateBurst, "rate-burst", 0, "requests one token may send at once (0: two seconds at --rate-limit)")
+	fs.DurationVar(&o.bodyIdleTimeout, "body-idle-timeout", api.DefaultBodyIdleTimeout, "a request body that sends nothing this long is answered 408")
+	fs.DurationVar(&o.requestTimeout, "request-timeout", api.DefaultRequestTimeout, "base of a request's deadline (plus 1 s per MiB of the route's body limit)")
+	fs.IntVar(&o.kvMaxNamespaces, "kv-max-namespaces", kv.DefaultMaxNamespacesPerAccount, "KV namespaces per account")
+	fs.Int64Var(&o.kvNamespaceQuota, "kv-namespace-quota", kv.DefaultNamespaceQuotaBytes, "approximate bytes of keys, values and metadata one KV namespace may hold")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout,
 		"on SIGTERM, how long a graceful leave may take before edged exits anyway (a second signal exits at once)")
@@ -174,8 +193,15 @@ func (o *options) nodeConfig() (node.Config, error) {
 		HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, RaftAddr: o.raftAddr, GossipAddr: o.gossipAddr,
 		AdvertiseAddr: o.advertiseAddr, Voters: o.voters, AdminToken: o.adminToken, BootstrapExpect: o.bootstrapExpect,
 		AccountID: o.accountID, RegionLatency: o.regionLatency, AccessLog: o.accessLog,
-		Timing:   node.Timing{DeadServerGrace: o.deadServerGrace},
-		Services: services.Builtin(services.Options{}),
+		Timing: node.Timing{DeadServerGrace: o.deadServerGrace},
+		Services: services.Builtin(services.Options{KV: kv.Options{
+			MaxNamespacesPerAccount: o.kvMaxNamespaces, NamespaceQuotaBytes: o.kvNamespaceQuota,
+		}}),
+		MaxConns: o.maxConns,
+		HTTPLimits: api.Limits{
+			MaxInFlight: o.maxInFlight, RatePerToken: o.rateLimit, RateBurst: o.rateBurst,
+			BodyIdleTimeout: o.bodyIdleTimeout, RequestTimeout: o.requestTimeout,
+		},
 	}
 	for _, j := range strings.Split(o.join, ",") {
 		if j = strings.TrimSpace(j); j != "" {

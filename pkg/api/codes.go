@@ -24,6 +24,18 @@ const (
 	// CodeNameExists is a create or rename of a catalog resource to a name
 	// the account already uses for that kind (except KV, see below).
 	CodeNameExists = 1006
+	// CodeOverloaded: the node serves as many requests as it admits at
+	// once; retry after Retry-After (503).
+	CodeOverloaded = 1007
+	// CodeBodyTimeout: the request body sent nothing for too long, or did
+	// not finish by the request's deadline (408).
+	CodeBodyTimeout = 1008
+	// CodeBodyIncomplete: the request body ended before its Content-Length
+	// (400).
+	CodeBodyIncomplete = 1009
+	// CodeQuotaExceeded: the account already has the most objects of this
+	// kind its quota allows (403).
+	CodeQuotaExceeded = 1010
 
 	// CodeNodeUnreachable: the node that should serve the request could not
 	// be reached or gave no valid answer (502).
@@ -32,6 +44,10 @@ const (
 	CodeNodeTimeout = 1101
 	// CodeForwardLoop: the request was already forwarded once (508).
 	CodeForwardLoop = 1102
+
+	// CodeRateLimited: the token made more requests than its rate allows;
+	// retry after Retry-After (429, Cloudflare's 971).
+	CodeRateLimited = 971
 
 	// CodeMalformedJSON is a request body that is not the JSON expected
 	// (Cloudflare's 6007).
@@ -85,4 +101,12 @@ const (
 	// CodeD1Behind is a read whose bookmark this replica did not reach
 	// within D1's wait (503; retry, or send it with consistency=strong).
 	CodeD1Behind = 7503
+	// CodeKVStorageQuota is a write that would take a namespace past its
+	// storage quota (413).
+	CodeKVStorageQuota = 10042
+	// CodeKVReplicas is a write with ?replicas=N that could not be held by
+	// N nodes: 503 before writing when fewer are live, 504 when they did
+	// not acknowledge in time (the write is then durable here and still
+	// replicates).
+	CodeKVReplicas = 10060
 )

@@ -35,6 +35,9 @@ type Config struct {
 	// it is served on the Raft leader (the node passes its router's
 	// leader placement). Nil serves such routes where they arrive.
 	Leader func(service string, h http.Handler) http.Handler
+	// Limits bounds bodies, deadlines, in-flight requests and each token's
+	// request rate (limits.go); zero fields take the defaults.
+	Limits Limits
 }
 
 // withDefaults returns c with zero values replaced by their defaults.
@@ -45,6 +48,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	c.Limits = c.Limits.withDefaults()
 	if c.Leader == nil {
 		c.Leader = func(_ string, h http.Handler) http.Handler { return h }
 	}

@@ -49,6 +49,10 @@ func decodeError(err error, limit int64) *HTTPError {
 		code = CodeMalformedJSON
 	)
 	switch {
+	case errors.Is(err, ErrBodyTimeout):
+		return &HTTPError{Status: http.StatusRequestTimeout, Code: CodeBodyTimeout, Message: err.Error(), Err: err}
+	case errors.Is(err, ErrBodyIncomplete):
+		return &HTTPError{Status: http.StatusBadRequest, Code: CodeBodyIncomplete, Message: err.Error(), Err: errors.Join(ErrBadRequest, err)}
 	case errors.As(err, &mbe):
 		return tooLarge(limit)
 	case errors.Is(err, io.EOF):

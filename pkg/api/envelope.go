@@ -67,6 +67,9 @@ func WriteErrors(w http.ResponseWriter, status int, errs []wire.Error) {
 // access log line of the request.
 func WriteFailure(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg := classify(err)
+	if status == http.StatusRequestTimeout {
+		w.Header().Set("Connection", "close") // the body's rest is not coming
+	}
 	if st := stateFrom(r.Context()); st != nil {
 		st.err = err
 		if status >= http.StatusInternalServerError {

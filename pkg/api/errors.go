@@ -75,6 +75,10 @@ func classify(err error) (status, code int, msg string) {
 	switch {
 	case errors.As(err, &he):
 		return he.Status, he.Code, he.Message
+	case errors.Is(err, ErrBodyTimeout):
+		return http.StatusRequestTimeout, CodeBodyTimeout, err.Error()
+	case errors.Is(err, ErrBodyIncomplete):
+		return http.StatusBadRequest, CodeBodyIncomplete, err.Error()
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, CodeBodyTooLarge, tooLarge(mbe.Limit).Message
 	case errors.Is(err, ErrBodyTooLarge):

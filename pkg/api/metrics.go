@@ -13,7 +13,11 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	refused  *prometheus.CounterVec
 }
+
+// rejected counts a request refused by a node-wide limit (inflight, rate).
+func (m *metrics) rejected(reason string) { m.refused.WithLabelValues(reason).Inc() }
 
 // httpLabels are the labels of both collectors. operation is the route
 // pattern, never the raw path, so the label set stays bounded.
@@ -32,14 +36,23 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Help:    "Time to answer HTTP requests of the public API, by service, route pattern and status code.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, httpLabels)
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edge_http_rejected_total",
+		Help: "HTTP requests refused before their handler by a node limit: inflight (503) or rate (429).",
+	}, []string{"reason"})
 	var err error
+	if refused, err = register(reg, refused); err != nil {
+		return nil, err
+	}
+	refused.WithLabelValues("inflight")
+	refused.WithLabelValues("rate")
 	if requests, err = register(reg, requests); err != nil {
 		return nil, err
 	}
 	if duration, err = register(reg, duration); err != nil {
 		return nil, err
 	}
-	return &metrics{requests: requests, duration: duration}, nil
+	return &metrics{requests: requests, duration: duration, refused: refused}, nil
 }
 
 // register registers c on reg, returning the already registered twin if

@@ -28,6 +28,15 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		}
 		rw := &recorder{ResponseWriter: w}
 		r = r.WithContext(withState(r.Context(), st))
+		s.guard(rw, r, s.cfg.MaxBodyBytes)
+		if !quiet(r.URL.Path) { // probes and scrapes answer even when busy
+			release, ok := s.admit(rw)
+			if !ok {
+				s.finish(rw, r, st, time.Since(start))
+				return
+			}
+			defer release()
+		}
 
 		defer func() {
 			p := recover()
@@ -88,8 +97,11 @@ func quiet(path string) bool {
 }
 
 // route wraps a route's handler: it names the request for logs and metrics,
-// authenticates when auth is set, and enforces maxBody. On 401 or 413 the
-// handler does not run, so nothing changes.
+// sets the connection's deadlines (a body idle timeout and a total deadline
+// that grows with maxBody), authenticates when auth is set, applies the
+// principal's rate limit, and enforces maxBody. On 401, 413 or 429 the
+// handler does not run, so nothing changes; on 401 and 413 the connection
+// closes rather than wait for a body nobody will read.
 func (s *Server) route(pattern, service string, auth bool, maxBody int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateFrom(r.Context())
@@ -98,18 +110,24 @@ func (s *Server) route(pattern, service string, auth bool, maxBody int64, h http
 			r = r.WithContext(withState(r.Context(), st))
 		}
 		st.service, st.operation = service, pattern
+		s.guard(w, r, maxBody)
 		if auth {
 			c, ok := s.authenticate(r)
 			if !ok {
+				w.Header().Set("Connection", "close")
 				writeUnauthorized(w)
 				return
 			}
 			st.principal, st.caller = c.principal, c
+			if !s.limitRate(w, c.principal) {
+				return
+			}
 			if !s.authorize(w, r, pattern, service, c) {
 				return
 			}
 		}
 		if r.ContentLength > maxBody {
+			w.Header().Set("Connection", "close")
 			WriteFailure(w, r, tooLarge(maxBody))
 			return
 		}

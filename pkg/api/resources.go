@@ -50,6 +50,11 @@ type ResourceKind struct {
 	// for this kind (default CodeNameExists, 409).
 	ExistsCode   int
 	ExistsStatus int
+	// MaxPerAccount caps the resources of this kind one account may hold
+	// (0: no cap); a create past it is 403 with CodeQuotaExceeded. It is
+	// checked on the node that serves the create (the Raft leader), before
+	// proposing: two creates racing there may pass it by one.
+	MaxPerAccount int
 }
 
 func (k ResourceKind) withDefaults() ResourceKind {
@@ -211,6 +216,11 @@ func (h *resourceHandlers) create(w http.ResponseWriter, r *http.Request) {
 	name, attrs, err := h.decodeBody(r, true)
 	if err != nil {
 		WriteFailure(w, r, err)
+		return
+	}
+	if max := h.kind.MaxPerAccount; max > 0 && len(h.res.Resources(h.kind.Kind, account)) >= max {
+		WriteFailure(w, r, &HTTPError{Status: http.StatusForbidden, Code: CodeQuotaExceeded,
+			Message: fmt.Sprintf("quota exceeded: an account may hold at most %d of %s", max, h.kind.Path), Err: ErrBadRequest})
 		return
 	}
 	res, err := h.res.CreateResource(r.Context(), catalog.Resource{Kind: h.kind.Kind, AccountID: account, Name: name, Attrs: attrs})

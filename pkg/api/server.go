@@ -51,6 +51,9 @@ type Server struct {
 	handler   http.Handler
 	mu        sync.Mutex                // serialises writers of rawTails
 	rawTails  atomic.Pointer[[]rawTail] // copy-on-write, read without mu
+	limits    Limits
+	inflight  chan struct{} // a slot per request served, nil when unlimited
+	rate      *rateLimiter  // nil when unlimited
 }
 
 // New builds the API with its own endpoints registered. Metrics go on reg;
@@ -86,6 +89,11 @@ func New(cfg Config, cl Cluster, id Identity, reg prometheus.Registerer, gather 
 		metrics:  m,
 		mux:      http.NewServeMux(),
 		routes:   http.NewServeMux(),
+		limits:   cfg.Limits,
+		rate:     newRateLimiter(cfg.Limits.RatePerToken, cfg.Limits.RateBurst),
+	}
+	if cfg.Limits.MaxInFlight > 0 {
+		s.inflight = make(chan struct{}, cfg.Limits.MaxInFlight)
 	}
 	s.mux.HandleFunc("/", s.unmatched)
 	if cfg.AdminToken != "" {

@@ -2,12 +2,13 @@ package kv
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"github.com/edgeplane/edgeplane/pkg/api"
+	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edgeplane/edgeplane/pkg/wire"
 )
@@ -28,70 +29,29 @@ type kvValueWithMetadata struct {
 
 // bulkPut writes up to 10,000 pairs. Every pair is checked first; one bad
 // pair refuses the request with a 400 naming it, and nothing is written.
+// The body is decoded as a stream (decodeBulkPut).
 func (h *handlers) bulkPut(w http.ResponseWriter, r *http.Request) {
 	_, ns, ok := h.namespace(w, r)
 	if !ok {
 		return
 	}
-	var body []wire.KVBulkPair
-	if err := api.DecodeJSON(r, &body); err != nil {
-		api.WriteFailure(w, r, err)
+	ctx, ok := replicasParam(w, r)
+	if !ok {
 		return
 	}
-	items, err := bulkEntries(body, time.Now())
+	if r.Body == nil || r.Body == http.NoBody {
+		api.WriteFailure(w, r, api.BadRequest(api.CodeMalformedJSON, "request body is empty; expected a JSON array"))
+		return
+	}
+	items, err := decodeBulkPut(r.Body, time.Now())
 	if err == nil {
-		err = h.data.PutMany(r.Context(), ns.ID, items)
+		err = h.data.PutMany(ctx, ns.ID, items)
 	}
 	if err != nil {
 		kvFailure(w, r, err)
 		return
 	}
 	api.WriteResult(w, http.StatusOK, wire.KVBulkResult{SuccessfulKeyCount: len(items), UnsuccessfulKeys: []string{}}, nil)
-}
-
-// bulkEntries turns a bulk write body into entries, checking every limit.
-func bulkEntries(body []wire.KVBulkPair, now time.Time) ([]Entry, error) {
-	if len(body) > MaxBulkWrite {
-		return nil, fmt.Errorf("%w: %d pairs, the limit is %d", ErrTooManyKeys, len(body), MaxBulkWrite)
-	}
-	items := make([]Entry, len(body))
-	for i, b := range body {
-		if err := ValidateKey(b.Key); err != nil {
-			return nil, fmt.Errorf("bulk item %d: %w", i, err)
-		}
-		value := []byte(b.Value)
-		if b.Base64 {
-			var err error
-			if value, err = base64.StdEncoding.DecodeString(b.Value); err != nil {
-				return nil, api.BadRequest(api.CodeBadRequest, "bulk item %d (key %q): value is not valid base64", i, b.Key)
-			}
-		}
-		if b.Expiration < 0 || b.ExpirationTTL < 0 {
-			return nil, fmt.Errorf("bulk item %d (key %q): %w: negative", i, b.Key, ErrInvalidExpiration)
-		}
-		exp, err := ResolveExpiration(b.Expiration, b.ExpirationTTL, now)
-		if err != nil {
-			return nil, fmt.Errorf("bulk item %d (key %q): %w", i, b.Key, err)
-		}
-		var meta []byte
-		if len(b.Metadata) > 0 && !bytes.Equal(b.Metadata, []byte("null")) {
-			// Compact, so the 1024-byte limit counts the serialized JSON
-			// and not the request's indentation.
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, b.Metadata); err != nil {
-				return nil, fmt.Errorf("bulk item %d (key %q): %w: not JSON", i, b.Key, ErrInvalidMetadata)
-			}
-			meta = buf.Bytes()
-		}
-		items[i] = Entry{Key: b.Key, Value: value, Metadata: meta, Expiration: exp}
-		if err := ValidateValue(value); err != nil {
-			return nil, fmt.Errorf("bulk item %d (key %q): %w", i, b.Key, err)
-		}
-		if err := ValidateMetadata(meta); err != nil {
-			return nil, fmt.Errorf("bulk item %d (key %q): %w", i, b.Key, err)
-		}
-	}
-	return items, nil
 }
 
 // bulkDelete deletes up to 10,000 keys (POST bulk/delete, or the legacy
@@ -101,12 +61,20 @@ func (h *handlers) bulkDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var keys []string
-	if err := api.DecodeJSON(r, &keys); err != nil {
-		api.WriteFailure(w, r, err)
+	ctx, ok := replicasParam(w, r)
+	if !ok {
 		return
 	}
-	if err := h.data.DeleteMany(r.Context(), ns.ID, keys); err != nil {
+	if r.Body == nil || r.Body == http.NoBody {
+		api.WriteFailure(w, r, api.BadRequest(api.CodeMalformedJSON, "request body is empty; expected a JSON array"))
+		return
+	}
+	keys, err := decodeBulkKeys(r.Body)
+	if err != nil {
+		kvFailure(w, r, err)
+		return
+	}
+	if err := h.data.DeleteMany(ctx, ns.ID, keys); err != nil {
 		kvFailure(w, r, err)
 		return
 	}
@@ -120,6 +88,18 @@ func (h *handlers) bulkGet(w http.ResponseWriter, r *http.Request) {
 	_, ns, ok := h.namespace(w, r)
 	if !ok {
 		return
+	}
+	if r.Body != nil && r.Body != http.NoBody { // encoding/json would turn invalid UTF-8 into U+FFFD
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			api.WriteFailure(w, r, err)
+			return
+		}
+		if !utf8.Valid(raw) {
+			kvFailure(w, r, fmt.Errorf("%w: request body is not valid UTF-8", ErrInvalidKey))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(raw))
 	}
 	var body kvBulkGetBody
 	if err := api.DecodeJSON(r, &body); err != nil {

@@ -25,6 +25,8 @@ func kvHTTPError(err error) error {
 		status, code = http.StatusNotFound, api.CodeKVKeyNotFound
 	case errors.Is(err, ErrNamespaceNotFound):
 		status, code = http.StatusNotFound, api.CodeKVNamespaceNotFound
+	case errors.Is(err, ErrInvalidCursor), errors.Is(err, ErrInvalidLimit):
+		code = api.CodeKVInvalidListArgument
 	case errors.Is(err, ErrInvalidKey):
 		code = api.CodeKVInvalidKey
 	case errors.Is(err, ErrInvalidMetadata):
@@ -33,10 +35,14 @@ func kvHTTPError(err error) error {
 		code = api.CodeKVInvalidExpiration
 	case errors.Is(err, ErrValueTooLarge):
 		status, code = http.StatusRequestEntityTooLarge, api.CodeKVValueTooLarge
+	case errors.Is(err, ErrStorageQuota):
+		status, code = http.StatusRequestEntityTooLarge, api.CodeKVStorageQuota
+	case errors.Is(err, ErrTooFewReplicas):
+		status, code = http.StatusServiceUnavailable, api.CodeKVReplicas
+	case errors.Is(err, ErrReplicasNotReached):
+		status, code = http.StatusGatewayTimeout, api.CodeKVReplicas
 	case errors.Is(err, ErrTooManyKeys):
 		code = api.CodeKVTooManyKeys
-	case errors.Is(err, ErrInvalidCursor), errors.Is(err, ErrInvalidLimit):
-		code = api.CodeKVInvalidListArgument
 	default:
 		return err
 	}
@@ -46,6 +52,8 @@ func kvHTTPError(err error) error {
 		sentinel = api.ErrNotFound
 	case http.StatusRequestEntityTooLarge:
 		sentinel = api.ErrBodyTooLarge
+	case http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		sentinel = api.ErrUnavailable
 	}
 	return &api.HTTPError{Status: status, Code: code, Message: err.Error(), Err: errors.Join(sentinel, err)}
 }

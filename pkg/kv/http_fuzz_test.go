@@ -13,7 +13,7 @@ import (
 const fuzzKeyPrefix = "/client/v4/accounts/a/storage/kv/namespaces/n/values/"
 
 func FuzzKVKeyFromPath(f *testing.F) {
-	for _, s := range []string{"k", "a/b", "a%2Fb", "%2E%2E", "..", ".", "%zz", "a%2", "", "%E2%9C%93", strings.Repeat("%41", 513)} {
+	for _, s := range []string{"k", "a/b", "a%2Fb", "%2E%2E", "..", ".", "%zz", "a%2", "", "%E2%9C%93", strings.Repeat("%41", 513), "x%FF", "%C0%80", "%ED%A0%80"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, rest string) {

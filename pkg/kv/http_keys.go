@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"github.com/edgeplane/edgeplane/pkg/api"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/edgeplane/edgeplane/pkg/wire"
@@ -24,7 +25,11 @@ func (h *handlers) listKeys(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil { // Query() would drop the bad pair: a garbled cursor would restart the listing
+		kvFailure(w, r, badRequestErr(api.CodeKVInvalidListArgument, "malformed query string: %v", err))
+		return
+	}
 	limit := 0
 	if raw := q.Get("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)

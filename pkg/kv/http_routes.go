@@ -26,6 +26,10 @@ const (
 	// kvValueBodyLimit admits a 25 MiB value plus multipart framing and
 	// metadata; the value itself is checked against MaxValueBytes.
 	kvValueBodyLimit = MaxValueBytes + 1<<20
+	// kvValueRouteLimit is the route's limit, above kvValueBodyLimit so
+	// that the handler, not the generic limit, answers values up to it
+	// (413 with code 10024 for raw and multipart alike).
+	kvValueRouteLimit = 2 * kvValueBodyLimit
 	// kvBulkBodyLimit is Cloudflare's 100 MB bound on a bulk write.
 	kvBulkBodyLimit = 100 << 20
 	// kvBulkDeleteBodyLimit admits 10,000 keys of 512 bytes even when
@@ -104,7 +108,7 @@ func Routes(cat service.Catalog, data Data) []service.Route {
 	}
 	return []service.Route{
 		route("GET "+kvBase+"/values/{key...}", 0, h.getValue),
-		route("PUT "+kvBase+"/values/{key...}", kvValueBodyLimit, h.putValue),
+		route("PUT "+kvBase+"/values/{key...}", kvValueRouteLimit, h.putValue),
 		route("DELETE "+kvBase+"/values/{key...}", 0, h.deleteValue),
 		route("GET "+kvBase+"/metadata/{key...}", 0, h.getMetadata),
 		route("GET "+kvBase+"/keys", 0, h.listKeys),

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"github.com/edgeplane/edgeplane/pkg/api"
@@ -100,12 +101,16 @@ func (h *handlers) putValue(w http.ResponseWriter, r *http.Request) {
 		kvFailure(w, r, err)
 		return
 	}
+	ctx, ok := replicasParam(w, r)
+	if !ok {
+		return
+	}
 	value, metadata, err := readValueBody(r)
 	if err != nil {
 		kvFailure(w, r, err)
 		return
 	}
-	if _, err := h.data.Put(r.Context(), ns, key, value, metadata, exp); err != nil {
+	if _, err := h.data.Put(ctx, ns, key, value, metadata, exp); err != nil {
 		kvFailure(w, r, err)
 		return
 	}
@@ -118,7 +123,11 @@ func (h *handlers) deleteValue(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := h.data.Delete(r.Context(), ns, key); err != nil {
+	ctx, ok := replicasParam(w, r)
+	if !ok {
+		return
+	}
+	if err := h.data.Delete(ctx, ns, key); err != nil {
 		kvFailure(w, r, err)
 		return
 	}
@@ -169,6 +178,25 @@ func checkCacheTTL(q url.Values) error {
 // a multipart/form-data body's value and metadata parts, or else the raw
 // body. A value over MaxValueBytes is ErrValueTooLarge.
 func readValueBody(r *http.Request) (value, metadata []byte, err error) {
+	value, metadata, err = readValueBodyRaw(r)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) { // over the framing allowance: the value is too large
+		err = fmt.Errorf("%w: the limit is %d bytes", ErrValueTooLarge, MaxValueBytes)
+	}
+	return value, metadata, err
+}
+
+// readValueBodyRaw is readValueBody without the mapping of body overruns.
+// The body is held to kvValueBodyLimit here (the route admits more, so
+// that a raw and a multipart value over 25 MiB get the same answer, 413
+// with code 10024, rather than the generic body limit's).
+func readValueBodyRaw(r *http.Request) (value, metadata []byte, err error) {
+	if r.ContentLength > kvValueBodyLimit {
+		return nil, nil, fmt.Errorf("%w: the limit is %d bytes", ErrValueTooLarge, MaxValueBytes)
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(nil, r.Body, kvValueBodyLimit)
+	}
 	mt, params, perr := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if perr != nil || mt != "multipart/form-data" {
 		value, err = readLimited(r.Body, r.ContentLength, MaxValueBytes)
@@ -261,4 +289,23 @@ func readLimited(rd io.Reader, sizeHint int64, limit int) ([]byte, error) {
 		return nil, errOverLimit
 	}
 	return buf, nil
+}
+
+// maxReplicasParam bounds ?replicas=N.
+const maxReplicasParam = 64
+
+// replicasParam reads ?replicas=N of a write: the returned context makes
+// the write wait until N nodes (this one included) hold it, up to
+// MaxReplicaWait. A bad N is answered 400 here.
+func replicasParam(w http.ResponseWriter, r *http.Request) (context.Context, bool) {
+	raw := r.URL.Query().Get("replicas")
+	if raw == "" {
+		return r.Context(), true
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > maxReplicasParam {
+		api.WriteFailure(w, r, api.BadRequest(api.CodeBadRequest, "replicas must be an integer from 1 to %d", maxReplicasParam))
+		return nil, false
+	}
+	return WithReplicas(r.Context(), n), true
 }

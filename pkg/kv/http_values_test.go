@@ -177,10 +177,36 @@ func testKVValueLimitsAtTheEdge(t *testing.T, e *kvEnv) {
 	}
 }
 
-func TestKVBodyOverRouteLimitIs413(t *testing.T) {
+// TestKVValueOverLimitOneCode: a 26 MiB value, raw or multipart, answers
+// 413 with KV's code; only a body past the route's much larger limit gets
+// the generic one. Nothing changes either way.
+func TestKVValueOverLimitOneCode(t *testing.T) {
 	e := newKVEnv(t)
 	before := e.st.snapshot()
-	r := request(http.MethodPut, e.url("/values/huge"), testAdmin, bytes.NewReader(make([]byte, kvValueBodyLimit+1)))
+	big := make([]byte, 26<<20)
+	r := request(http.MethodPut, e.url("/values/huge"), testAdmin, bytes.NewReader(big))
+	wantError(t, e.serve(r), http.StatusRequestEntityTooLarge, api.CodeKVValueTooLarge)
+
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("value", "v")
+	_, _ = fw.Write(big)
+	_ = mw.Close()
+	r = request(http.MethodPut, e.url("/values/huge"), testAdmin, &buf)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	wantError(t, e.serve(r), http.StatusRequestEntityTooLarge, api.CodeKVValueTooLarge)
+
+	// Chunked (no Content-Length): the same.
+	r = request(http.MethodPut, e.url("/values/huge"), testAdmin, io.MultiReader(bytes.NewReader(big)))
+	r.ContentLength = -1
+	wantError(t, e.serve(r), http.StatusRequestEntityTooLarge, api.CodeKVValueTooLarge)
+
+	// Exactly 25 MiB passes (on another namespace's env).
+	if e2 := newKVEnv(t); e2.do(http.MethodPut, e2.url("/values/max"), "", string(big[:MaxValueBytes])).Code != 200 {
+		t.Fatal("25 MiB value refused")
+	}
+
+	r = request(http.MethodPut, e.url("/values/huge"), testAdmin, bytes.NewReader(make([]byte, kvValueRouteLimit+1)))
 	wantError(t, e.serve(r), http.StatusRequestEntityTooLarge, api.CodeBodyTooLarge)
 	e.wantUnchanged(t, before)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits of Workers KV (see the Cloudflare reference), enforced on every
@@ -32,7 +33,10 @@ var (
 	ErrNamespaceNotFound = errors.New("namespace not found")
 )
 
-// ValidateKey enforces Cloudflare's key rules: 1 to 512 bytes, not "." or "..".
+// ValidateKey enforces Cloudflare's key rules: 1 to 512 bytes, not "." or
+// "..", and valid UTF-8. A key travels in protobuf string fields (push
+// replication, anti-entropy), which refuse invalid UTF-8: such a key could
+// be stored but never replicated, read back by name or deleted.
 func ValidateKey(key string) error {
 	switch {
 	case key == "":
@@ -41,6 +45,8 @@ func ValidateKey(key string) error {
 		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrInvalidKey, len(key), MaxKeyBytes)
 	case key == "." || key == "..":
 		return fmt.Errorf("%w: %q is not allowed", ErrInvalidKey, key)
+	case !utf8.ValidString(key):
+		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidKey)
 	}
 	return nil
 }
@@ -60,6 +66,9 @@ func ValidateMetadata(m []byte) error {
 	}
 	if len(m) > MaxMetadataBytes {
 		return fmt.Errorf("%w: %d bytes serialized, the limit is %d", ErrInvalidMetadata, len(m), MaxMetadataBytes)
+	}
+	if !utf8.Valid(m) { // json.Valid lets invalid UTF-8 inside strings pass
+		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidMetadata)
 	}
 	if !json.Valid(m) {
 		return fmt.Errorf("%w: not JSON", ErrInvalidMetadata)

@@ -26,6 +26,12 @@ type Options struct {
 	// TombstoneHorizon is how long tombstones are kept: the longest
 	// partition after which a delete still wins (default 7 days).
 	TombstoneHorizon time.Duration
+	// MaxNamespacesPerAccount caps an account's namespaces (default
+	// DefaultMaxNamespacesPerAccount, Cloudflare's 1,000; -1: no cap).
+	MaxNamespacesPerAccount int
+	// NamespaceQuotaBytes caps the approximate stored bytes of one
+	// namespace (default DefaultNamespaceQuotaBytes, 1 GiB; -1: no cap).
+	NamespaceQuotaBytes int64
 }
 
 func (o Options) withDefaults() Options {
@@ -34,6 +40,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CollectEvery == 0 {
 		o.CollectEvery = time.Minute
+	}
+	if o.MaxNamespacesPerAccount == 0 {
+		o.MaxNamespacesPerAccount = DefaultMaxNamespacesPerAccount
+	}
+	if o.NamespaceQuotaBytes == 0 {
+		o.NamespaceQuotaBytes = DefaultNamespaceQuotaBytes
 	}
 	if o.TombstoneHorizon == 0 {
 		o.TombstoneHorizon = 7 * 24 * time.Hour
@@ -95,6 +107,7 @@ func New(d service.Deps, opts Options) (_ *Module, err error) {
 	m.svc, err = NewService(ServiceConfig{
 		Storage: m.store, Clock: hlc.NewClock(nil), NodeID: d.NodeID, Publisher: m.repl,
 		Registerer: d.Registerer, Logger: d.Logger,
+		NamespaceQuota: m.opts.NamespaceQuotaBytes, Measure: m.store.diskUsage,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kv service: %w", err)
@@ -109,7 +122,11 @@ func (m *Module) Name() string { return serviceName }
 func (m *Module) Routes() []service.Route { return Routes(m.deps.Catalog, m.svc) }
 
 // Resources implements service.Service: KV namespaces.
-func (m *Module) Resources() []api.ResourceKind { return []api.ResourceKind{NamespaceKind} }
+func (m *Module) Resources() []api.ResourceKind {
+	kind := NamespaceKind
+	kind.MaxPerAccount = max(m.opts.MaxNamespacesPerAccount, 0)
+	return []api.ResourceKind{kind}
+}
 
 // RegisterGRPC implements service.Service: the KV replication service.
 func (m *Module) RegisterGRPC(s *grpc.Server) { m.repl.Register(s) }
@@ -244,3 +261,6 @@ func (m *Module) namespaceSet() map[string]bool {
 	}
 	return set
 }
+
+// Replicator is the module's push replication and anti-entropy.
+func (m *Module) Replicator() *Replicator { return m.repl }

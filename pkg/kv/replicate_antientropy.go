@@ -82,7 +82,7 @@ func (r *Replicator) SyncWith(ctx context.Context, peer Peer) (repaired int, err
 		return 0, fmt.Errorf("kv sync with %s: namespaces: %w", peer.ID, err)
 	}
 	for _, ns := range nsResp.GetNamespaces() {
-		n, err := r.syncNamespace(ctx, client, ns)
+		n, err := r.syncNamespace(ctx, client, peer.ID, ns)
 		repaired += n
 		if err != nil {
 			return repaired, fmt.Errorf("kv sync with %s: namespace %q: %w", peer.ID, ns, err)
@@ -91,7 +91,7 @@ func (r *Replicator) SyncWith(ctx context.Context, peer Peer) (repaired int, err
 	return repaired, nil
 }
 
-func (r *Replicator) syncNamespace(ctx context.Context, client edgev1.KVClient, ns string) (int, error) {
+func (r *Replicator) syncNamespace(ctx context.Context, client edgev1.KVClient, peer, ns string) (int, error) {
 	remote, err := client.Digest(ctx, &edgev1.DigestRequest{Ns: ns})
 	if err != nil {
 		return 0, fmt.Errorf("remote digest: %w", err)
@@ -129,7 +129,7 @@ func (r *Replicator) syncNamespace(ctx context.Context, client edgev1.KVClient, 
 		go func() {
 			defer wg.Done()
 			for g := range work {
-				n, err := r.syncBuckets(ctx, client, ns, g)
+				n, err := r.syncBuckets(ctx, client, peer, ns, g)
 				mu.Lock()
 				repaired += n
 				if err != nil && firstErr == nil {
@@ -157,7 +157,7 @@ feed:
 
 // syncBuckets pulls the entries of some buckets that are newer on the
 // peer, asking again for the buckets an answer did not cover.
-func (r *Replicator) syncBuckets(ctx context.Context, client edgev1.KVClient, ns string, buckets []int) (int, error) {
+func (r *Replicator) syncBuckets(ctx context.Context, client edgev1.KVClient, peer, ns string, buckets []int) (int, error) {
 	repaired := 0
 	for len(buckets) > 0 {
 		list := make([]uint32, len(buckets))
@@ -195,7 +195,7 @@ func (r *Replicator) syncBuckets(ctx context.Context, client edgev1.KVClient, ns
 				want = append(want, k)
 			}
 		}
-		n, err := r.fetchApply(ctx, client, ns, want)
+		n, err := r.fetchApply(ctx, client, peer, ns, want)
 		repaired += n
 		if err != nil {
 			return repaired, err
@@ -206,7 +206,7 @@ func (r *Replicator) syncBuckets(ctx context.Context, client edgev1.KVClient, ns
 }
 
 // fetchApply fetches keys from the peer in bounded chunks and applies them.
-func (r *Replicator) fetchApply(ctx context.Context, client edgev1.KVClient, ns string, keys []string) (int, error) {
+func (r *Replicator) fetchApply(ctx context.Context, client edgev1.KVClient, peer, ns string, keys []string) (int, error) {
 	applied := 0
 	for len(keys) > 0 {
 		chunk := keys[:min(fetchKeysChunk, len(keys))]
@@ -218,7 +218,7 @@ func (r *Replicator) fetchApply(ctx context.Context, client edgev1.KVClient, ns 
 		if covered <= 0 || covered > len(chunk) {
 			return applied, fmt.Errorf("fetch: peer covered %d of %d keys", covered, len(chunk))
 		}
-		n, err := r.applyRemote(entriesFromProto(resp.GetEntries()))
+		n, err := r.applyRemote(r.filterReplicated(entriesFromProto(resp.GetEntries()), "fetch", peer))
 		applied += n
 		if err != nil {
 			return applied, fmt.Errorf("apply fetched entries: %w", err)

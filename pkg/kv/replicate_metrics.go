@@ -15,6 +15,8 @@ type replMetrics struct {
 	rounds     *prometheus.CounterVec
 	repaired   prometheus.Counter
 	reconnects *prometheus.CounterVec
+	refused    *prometheus.CounterVec
+	oldest     *prometheus.GaugeVec
 }
 
 func newReplMetrics(reg prometheus.Registerer) (*replMetrics, error) {
@@ -45,9 +47,17 @@ func newReplMetrics(reg prometheus.Registerer) (*replMetrics, error) {
 			Name: "edge_kv_replication_stream_errors_total",
 			Help: "KV push streams to a peer that failed and were reopened.",
 		}, []string{"peer"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "edge_kv_replication_refused_total",
+			Help: "Replicated KV entries refused (dropped, logged at ERROR) by the sender or the receiver, by reason.",
+		}, []string{"reason"}),
+		oldest: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "edge_kv_replication_oldest_pending_seconds",
+			Help: "Age of the oldest KV write queued (or sent and not yet acknowledged) for a peer; 0 when none: how long an acknowledged write has existed on fewer nodes.",
+		}, []string{"peer"}),
 	}
 	var errs []error
-	for _, c := range []prometheus.Collector{m.lag, m.pending, m.dropped, m.rounds, m.repaired, m.reconnects} {
+	for _, c := range []prometheus.Collector{m.lag, m.pending, m.dropped, m.rounds, m.repaired, m.reconnects, m.refused, m.oldest} {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)
 		}
@@ -57,5 +67,8 @@ func newReplMetrics(reg prometheus.Registerer) (*replMetrics, error) {
 	}
 	m.rounds.WithLabelValues("ok")
 	m.rounds.WithLabelValues("error")
+	for _, reason := range []string{refusedNamespace, refusedKey, refusedValue, refusedMetadata, refusedVersion, refusedClock} {
+		m.refused.WithLabelValues(reason)
+	}
 	return m, nil
 }

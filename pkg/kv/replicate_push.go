@@ -3,8 +3,10 @@ package kv
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
+	"github.com/edgeplane/edgeplane/pkg/hlc"
 	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
 )
 
@@ -22,6 +24,9 @@ type pushSender struct {
 	q      *pushQueue
 	cancel context.CancelFunc
 	done   chan struct{}
+	// inflightOldest is the HLC of the oldest entry sent and not yet
+	// acknowledged (0 when none), for the oldest-pending gauge.
+	inflightOldest atomic.Uint64
 }
 
 type inflightBatch struct {
@@ -106,13 +111,20 @@ func (s *pushSender) stream(ctx context.Context) (progressed bool, err error) {
 			back = append(back, b.entries...)
 		}
 		s.drop(s.q.requeue(back))
+		s.inflightOldest.Store(0)
 		s.updatePending(0)
 	}()
 
 	inflightN := 0
 	var seq uint64
 	send := func() error {
-		batch := s.q.take(cfg.BatchMax, cfg.BatchBytes)
+		// An entry the peer would refuse (or that cannot even be encoded,
+		// like a key of invalid UTF-8 stored by an older version) is dropped
+		// here: resending it forever would stall the whole queue.
+		batch := s.r.filterReplicated(s.q.take(cfg.BatchMax, cfg.BatchBytes), "push-out", s.peer.ID)
+		if len(batch) == 0 {
+			return nil
+		}
 		seq++
 		inflight = append(inflight, inflightBatch{seq: seq, entries: batch})
 		inflightN += len(batch)
@@ -130,6 +142,11 @@ func (s *pushSender) stream(ctx context.Context) (progressed bool, err error) {
 		}
 	}()
 	for {
+		if len(inflight) > 0 && len(inflight[0].entries) > 0 {
+			s.inflightOldest.Store(uint64(inflight[0].entries[0].Version.HLC))
+		} else {
+			s.inflightOldest.Store(0)
+		}
 		s.updatePending(inflightN)
 		room := len(inflight) < cfg.Inflight
 		queued := s.q.len()
@@ -155,6 +172,7 @@ func (s *pushSender) stream(ctx context.Context) (progressed bool, err error) {
 			}
 			for len(inflight) > 0 && inflight[0].seq <= a.ack.GetSeq() {
 				inflightN -= len(inflight[0].entries)
+				s.r.acked(s.peer.ID, inflight[0].entries)
 				inflight = inflight[1:]
 				progressed = true
 			}
@@ -176,4 +194,20 @@ func (s *pushSender) drop(n int) {
 
 func (s *pushSender) updatePending(inflight int) {
 	s.r.metrics.pending.WithLabelValues(s.peer.ID).Set(float64(s.q.len() + inflight))
+	s.updateOldest()
+}
+
+// updateOldest sets the oldest-pending gauge of the peer: the age of the
+// oldest write sent and unacknowledged, or else queued (queued entries are
+// in commit order, so the head is the oldest).
+func (s *pushSender) updateOldest() {
+	oldest := s.inflightOldest.Load()
+	if oldest == 0 {
+		oldest = s.q.oldest()
+	}
+	age := 0.0
+	if oldest != 0 {
+		age = max(s.r.now().Sub(hlc.Timestamp(oldest).Time()).Seconds(), 0)
+	}
+	s.r.metrics.oldest.WithLabelValues(s.peer.ID).Set(age)
 }

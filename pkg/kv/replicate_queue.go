@@ -88,3 +88,13 @@ func (q *pushQueue) len() int {
 	defer q.mu.Unlock()
 	return len(q.entries) - q.head
 }
+
+// oldest is the HLC of the entry at the head of the queue, 0 when empty.
+func (q *pushQueue) oldest() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.head == len(q.entries) {
+		return 0
+	}
+	return uint64(q.entries[q.head].Version.HLC)
+}

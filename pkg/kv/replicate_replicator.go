@@ -26,6 +26,8 @@ type Replicator struct {
 
 	mu      sync.RWMutex
 	senders map[string]*pushSender // by peer id
+
+	waits waits // writes waiting for ?replicas=N
 }
 
 // NewReplicator returns a replicator, or an error if cfg (after Defaults)
@@ -91,6 +93,7 @@ func (r *Replicator) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			r.refreshPeers(ctx)
+			r.updateOldest()
 		}
 	}
 }
@@ -121,6 +124,7 @@ func (r *Replicator) refreshPeers(ctx context.Context) {
 		s := &pushSender{r: r, peer: p, q: newPushQueue(r.cfg.QueueMax), cancel: cancel, done: make(chan struct{})}
 		r.senders[id] = s
 		r.metrics.pending.WithLabelValues(id).Set(0)
+		r.metrics.oldest.WithLabelValues(id).Set(0)
 		// The peer's other series exist from the start, at zero.
 		r.metrics.dropped.WithLabelValues(id)
 		r.metrics.reconnects.WithLabelValues(id)
@@ -133,6 +137,7 @@ func (r *Replicator) refreshPeers(ctx context.Context) {
 		s.cancel()
 		<-s.done
 		r.metrics.pending.DeleteLabelValues(s.peer.ID)
+		r.metrics.oldest.DeleteLabelValues(s.peer.ID)
 		r.log.Info("kv push to peer stopped", "peer", s.peer.ID, "discarded", s.q.len())
 	}
 }
@@ -147,5 +152,15 @@ func (r *Replicator) stopAll() {
 	}
 	for _, s := range senders {
 		<-s.done
+	}
+}
+
+// updateOldest refreshes every peer's oldest-pending gauge, so that it
+// keeps growing while a stream is down and nothing else happens.
+func (r *Replicator) updateOldest() {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, s := range r.senders {
+		s.updateOldest()
 	}
 }

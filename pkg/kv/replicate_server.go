@@ -47,19 +47,10 @@ func (s *replServer) Push(st edgev1.KV_PushServer) error {
 		if err != nil {
 			return err
 		}
-		entries := entriesFromProto(b.GetEntries())
-		// An entry without namespace, key or version is a sender's bug;
-		// refusing the stream would make the sender resend it forever, so
-		// it is skipped and logged instead.
-		valid := entries[:0]
-		for _, e := range entries {
-			if e.Namespace == "" || e.Key == "" || e.Version.IsZero() {
-				s.r.log.Warn("kv push: skipped an entry without namespace, key or version", "from", b.GetOriginNode())
-				continue
-			}
-			valid = append(valid, e)
-		}
-		entries = valid
+		// Bad entries are dropped (counted, logged at ERROR) and the batch
+		// is acknowledged: refusing the stream would make the sender resend
+		// them forever and stall every later write behind them.
+		entries := s.r.filterReplicated(entriesFromProto(b.GetEntries()), "push-in", b.GetOriginNode())
 		applied, err := s.r.applyRemote(entries)
 		if err != nil {
 			return status.Errorf(codes.Unavailable, "kv push: apply batch %d: %v", b.GetSeq(), err)

@@ -57,6 +57,10 @@ type ServiceConfig struct {
 	Registerer prometheus.Registerer
 	// Logger is the service's logger (nil discards).
 	Logger *slog.Logger
+	// NamespaceQuota caps the approximate bytes of one namespace (0: none);
+	// Measure gives a namespace's stored bytes (required with a quota).
+	NamespaceQuota int64
+	Measure        func(ns string) (int64, error)
 }
 
 // Validate reports whether c is usable.
@@ -93,6 +97,7 @@ type Service struct {
 	cfg     ServiceConfig
 	log     *slog.Logger
 	metrics *serviceMetrics
+	quota   *nsQuota // nil without a quota
 }
 
 // NewService builds a Service from cfg.
@@ -105,7 +110,11 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv service: %w", err)
 	}
-	return &Service{cfg: cfg, log: cfg.Logger.With("component", "kv"), metrics: m}, nil
+	s := &Service{cfg: cfg, log: cfg.Logger.With("component", "kv"), metrics: m}
+	if cfg.NamespaceQuota > 0 && cfg.Measure != nil {
+		s.quota = newNSQuota(cfg.NamespaceQuota, cfg.Measure)
+	}
+	return s, nil
 }
 
 // Put writes value and metadata (nil for none) under key, to expire at the
@@ -119,7 +128,7 @@ func (s *Service) Put(ctx context.Context, ns, key string, value, metadata []byt
 		return Entry{}, s.metrics.done(opPut, err)
 	}
 	e.Version = s.version()
-	if err := s.commit([]Entry{e}); err != nil {
+	if err := s.commit(ctx, []Entry{e}); err != nil {
 		return Entry{}, s.metrics.done(opPut, err)
 	}
 	return e, s.metrics.done(opPut, nil)
@@ -135,7 +144,7 @@ func (s *Service) Delete(ctx context.Context, ns, key string) error {
 		return s.metrics.done(opDelete, err)
 	}
 	e := Entry{Namespace: ns, Key: key, Tombstone: true, Version: s.version()}
-	return s.metrics.done(opDelete, s.commit([]Entry{e}))
+	return s.metrics.done(opDelete, s.commit(ctx, []Entry{e}))
 }
 
 // Get returns the live entry of key; ErrKeyNotFound when it is missing,
@@ -183,7 +192,21 @@ func (s *Service) validateWrite(e Entry, now time.Time) error {
 }
 
 // commit stores entries durably in one Apply and publishes those that won.
-func (s *Service) commit(entries []Entry) error {
+// With WithReplicas in ctx it then waits (bounded by MaxReplicaWait) until
+// that many nodes, this one included, hold them.
+func (s *Service) commit(ctx context.Context, entries []Entry) error {
+	replicas := replicasFrom(ctx)
+	w, _ := s.cfg.Publisher.(replicaWatcher)
+	if replicas > 1 {
+		if w == nil || w.LivePeers() < replicas-1 {
+			return fmt.Errorf("%w: %d replicas asked, %d nodes live", ErrTooFewReplicas, replicas, 1+livePeers(w))
+		}
+	}
+	if len(entries) > 0 && !entries[0].Tombstone { // deletes always pass
+		if err := s.quota.reserve(entries[0].Namespace, writeBytes(entries)); err != nil {
+			return err
+		}
+	}
 	applied, err := s.cfg.Storage.Apply(entries)
 	if err != nil {
 		return fmt.Errorf("kv apply: %w", err)
@@ -200,8 +223,43 @@ func (s *Service) commit(entries []Entry) error {
 			}
 		}
 	}
-	if len(won) > 0 {
-		s.cfg.Publisher.Publish(won)
+	if len(won) == 0 {
+		return nil
 	}
-	return nil
+	wait := func(context.Context) error { return nil }
+	if replicas > 1 {
+		wait = w.Watch(won, replicas) // before Publish, so no ack is missed
+	}
+	s.cfg.Publisher.Publish(won)
+	return wait(ctx)
+}
+
+// replicaWatcher is the side of the Replicator that ?replicas=N needs.
+type replicaWatcher interface {
+	LivePeers() int
+	Watch(entries []Entry, replicas int) func(ctx context.Context) error
+}
+
+func livePeers(w replicaWatcher) int {
+	if w == nil {
+		return 0
+	}
+	return w.LivePeers()
+}
+
+// ErrTooFewReplicas is a write asking for more replicas than there are
+// live nodes: refused before anything is written.
+var ErrTooFewReplicas = errors.New("not enough live nodes for the replicas asked")
+
+type replicasKey struct{}
+
+// WithReplicas asks the writes made with ctx to wait until n nodes (this
+// one included) hold them; n <= 1 waits for nothing.
+func WithReplicas(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, replicasKey{}, n)
+}
+
+func replicasFrom(ctx context.Context) int {
+	n, _ := ctx.Value(replicasKey{}).(int)
+	return n
 }

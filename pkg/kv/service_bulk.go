@@ -35,7 +35,7 @@ func (s *Service) putMany(ctx context.Context, ns string, items []Entry) error {
 	for i := range entries {
 		entries[i].Version = s.version()
 	}
-	return s.commit(entries)
+	return s.commit(ctx, entries)
 }
 
 // DeleteMany deletes keys from ns as one durable Apply of tombstones. Every
@@ -63,7 +63,7 @@ func (s *Service) deleteMany(ctx context.Context, ns string, keys []string) erro
 	for i, k := range keys {
 		entries[i] = Entry{Namespace: ns, Key: k, Tombstone: true, Version: s.version()}
 	}
-	return s.commit(entries)
+	return s.commit(ctx, entries)
 }
 
 // GetMany returns the live entries of ns among keys (at most MaxBulkGet),

@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/netfault"
 	"github.com/edgeplane/edgeplane/pkg/service"
 )
@@ -64,6 +65,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// AccessLog logs every HTTP request at info level (see api.Config).
 	AccessLog bool
+	// HTTPLimits bounds bodies, deadlines, in-flight requests and each
+	// token's rate on the public API (api.Limits; zero fields: defaults).
+	HTTPLimits api.Limits
+	// MaxConns caps open public HTTP connections (DefaultMaxConns; -1: none).
+	MaxConns int
 	// Timing tunes failure detection and elections.
 	Timing Timing
 	// Version is reported in the node record and status.

@@ -322,7 +322,7 @@ func (n *Node) startAPI() error {
 	var err error
 	n.api, err = api.New(api.Config{
 		NodeID: n.cfg.NodeID, Version: n.cfg.Version, AdminToken: n.adminTok, MaxBodyBytes: n.cfg.MaxBodyBytes,
-		AccessLog: n.cfg.AccessLog,
+		AccessLog: n.cfg.AccessLog, Limits: n.cfg.HTTPLimits,
 		Leader: func(svc string, h http.Handler) http.Handler {
 			return n.router.Place(svc, router.AtLeader(), h)
 		},
@@ -338,12 +338,7 @@ func (n *Node) startAPI() error {
 			n.api.MountAccess(rt.Pattern, svc.Name(), rt.Access, rt.MaxBody, n.router.Place(svc.Name(), rt.Placement, rt.Handler))
 		}
 	}
-	n.httpSrv = &http.Server{
-		Handler:           n.api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(n.log.With("component", "http").Handler(), slog.LevelWarn),
-	}
+	n.httpSrv = n.newHTTPServer(n.api.Handler())
 	return nil
 }
 

@@ -216,23 +216,10 @@ func (c *Cluster) newMember(region string) *Member {
 // to the first node.
 func (c *Cluster) AddNode(region string) *Member {
 	c.t.Helper()
-	c.mu.Lock()
-	i := len(c.nodes)
-	if region == "" {
-		region = c.opts.Regions[i%len(c.opts.Regions)]
+	m := c.newMember(region)
+	if first := c.Member(0); first != m {
+		m.join = []string{first.addrs.gossip}
 	}
-	a, err := allocAddrs()
-	if err != nil {
-		c.mu.Unlock()
-		c.t.Fatalf("testcluster: %v", err)
-	}
-	m := &Member{ID: fmt.Sprintf("node-%d", i+1), Region: region, Dir: filepath.Join(c.t.TempDir(), "data"), addrs: a, scheme: c.scheme}
-	if i > 0 {
-		m.join = []string{c.nodes[0].addrs.gossip}
-	}
-	c.nodes = append(c.nodes, m)
-	c.mu.Unlock()
-	c.faults.AddNode(m.ID, m.Region, a.http, a.grpc, a.raft, a.gossip)
 	c.startMember(m)
 	return m
 }

@@ -20,8 +20,6 @@ import (
 // until the metric exists; the live test skips them (and fails once one of
 // them does return data, so this list is kept honest).
 var NotYetExported = []string{
-	// Age of the oldest KV write not yet acknowledged by a peer.
-	"edge_kv_replication_oldest_pending_seconds",
 	// D1 exports its replica lag in seconds; in Raft entries it needs the
 	// leader's commit index, which the service seam does not give it yet.
 	"edge_d1_replica_lag_entries",

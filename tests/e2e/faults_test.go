@@ -134,7 +134,10 @@ func TestFaultsAgainstARealNode(t *testing.T) {
 	}
 	g := goroutines(t, mc, p)
 	t.Logf("fault %-28s -> %d dialled, %d closed by the node at once, %d goroutines", "2,000 idle connections", len(conns), closed, g)
-	if closed < len(conns)-1000 || g <= 0 || g > 1000+500 {
+	// The goroutine count is read over the one connection opened before
+	// the cap filled; when the node closed it meanwhile, a new one is
+	// refused at the cap and the count is unknown (-1): the cap still held.
+	if closed < len(conns)-1000 || g > 1000+500 {
 		t.Fatalf("connection cap: %d of %d closed, %d goroutines", closed, len(conns), g)
 	}
 	for _, c := range conns {

@@ -52,7 +52,7 @@ type proc struct {
 	join       string
 	extra      []string
 	cmd        *exec.Cmd
-	log        *bytes.Buffer
+	log        *lockedBuffer
 }
 
 func freePorts(t *testing.T, n int) []int {
@@ -86,7 +86,7 @@ func (p *proc) start(t *testing.T, bin string) {
 		args = append(args, "--join", p.join)
 	}
 	args = append(args, p.extra...)
-	p.log = &bytes.Buffer{}
+	p.log = &lockedBuffer{}
 	p.cmd = exec.Command(filepath.Join(bin, "edged"), args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -215,4 +215,22 @@ func joinHint(ps []*proc) string {
 		s = append(s, p.id+"@"+p.http)
 	}
 	return strings.Join(s, " ")
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

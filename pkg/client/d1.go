@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"github.com/edgeplane/edgeplane/pkg/wire"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,39 +19,16 @@ type D1 struct {
 func (c *Client) D1(accountID string) *D1 { return &D1{c: c, account: accountID} }
 
 // D1Database is a D1 database as the API shows it.
-type D1Database struct {
-	UUID                string `json:"uuid"`
-	Name                string `json:"name"`
-	CreatedAt           string `json:"created_at"`
-	Version             string `json:"version"`
-	NumTables           int    `json:"num_tables"`
-	FileSize            int64  `json:"file_size"`
-	PrimaryLocationHint string `json:"primary_location_hint,omitempty"`
-}
+type D1Database = wire.D1Database
 
 // D1Meta is the meta object of one statement's result.
-type D1Meta struct {
-	ChangedDB       bool    `json:"changed_db"`
-	Changes         int64   `json:"changes"`
-	Duration        float64 `json:"duration"`
-	LastRowID       int64   `json:"last_row_id"`
-	RowsRead        int64   `json:"rows_read"`
-	RowsWritten     int64   `json:"rows_written"`
-	SizeAfter       int64   `json:"size_after"`
-	ServedByPrimary bool    `json:"served_by_primary"`
-	ServedByRegion  string  `json:"served_by_region"`
-	ServedByNode    string  `json:"served_by_node"`
-	Bookmark        string  `json:"bookmark"`
-}
+type D1Meta = wire.D1Meta
 
 // D1RawResult is one statement's result from /raw: columns and rows.
 type D1RawResult struct {
-	Results struct {
-		Columns []string `json:"columns"`
-		Rows    [][]any  `json:"rows"`
-	} `json:"results"`
-	Success bool   `json:"success"`
-	Meta    D1Meta `json:"meta"`
+	Results wire.D1RawResults `json:"results"`
+	Success bool              `json:"success"`
+	Meta    D1Meta            `json:"meta"`
 }
 
 func (d *D1) path(rest string) string {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/edgeplane/edgeplane/pkg/wire"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -36,18 +37,7 @@ const (
 const dbBase = "/client/v4/accounts/{account_id}/d1/database/{database_id}"
 
 // Database is the API shape of a D1 database.
-type Database struct {
-	UUID                string `json:"uuid"`
-	Name                string `json:"name"`
-	CreatedAt           string `json:"created_at"`
-	Version             string `json:"version"`
-	NumTables           int    `json:"num_tables"`
-	FileSize            int64  `json:"file_size"`
-	PrimaryLocationHint string `json:"primary_location_hint,omitempty"`
-	ReadReplication     struct {
-		Mode string `json:"mode"`
-	} `json:"read_replication"`
-}
+type Database = wire.D1Database
 
 // DatabaseKind is D1's catalog resource: databases with Cloudflare's shape;
 // num_tables and file_size are this node's replica's.
@@ -396,22 +386,7 @@ func (m *Module) propose(ctx context.Context, c command) (applyResult, error) {
 }
 
 // Meta is the meta object of one statement's result.
-type Meta struct {
-	ChangedDB       bool    `json:"changed_db"`
-	Changes         int64   `json:"changes"`
-	Duration        float64 `json:"duration"`
-	LastRowID       int64   `json:"last_row_id"`
-	RowsRead        int64   `json:"rows_read"`
-	RowsWritten     int64   `json:"rows_written"`
-	SizeAfter       int64   `json:"size_after"`
-	ServedByPrimary bool    `json:"served_by_primary"`
-	ServedByRegion  string  `json:"served_by_region"`
-	ServedByNode    string  `json:"served_by_node"`
-	Bookmark        string  `json:"bookmark"`
-	Timings         struct {
-		SQLDurationMS float64 `json:"sql_duration_ms"`
-	} `json:"timings"`
-}
+type Meta = wire.D1Meta
 
 // QueryResult is one statement's result.
 type QueryResult struct {
@@ -421,10 +396,7 @@ type QueryResult struct {
 }
 
 // RawResults is the results of /raw.
-type RawResults struct {
-	Columns []string `json:"columns"`
-	Rows    [][]any  `json:"rows"`
-}
+type RawResults = wire.D1RawResults
 
 func (m *Module) render(a answer, raw bool) []QueryResult {
 	out := make([]QueryResult, len(a.results))

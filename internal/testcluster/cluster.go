@@ -2,12 +2,14 @@ package testcluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,8 +100,9 @@ type Member struct {
 	// bootstrapExpect is the member's --bootstrap-expect (founders only).
 	bootstrapExpect int
 
-	mu   sync.Mutex
-	node *node.Node
+	mu      sync.Mutex
+	node    *node.Node
+	started bool // has run once: its addresses are known to the cluster
 }
 
 // Node returns the running node, or nil while it is down.
@@ -240,18 +243,34 @@ func (c *Cluster) services() []service.Factory {
 
 func (c *Cluster) startMember(m *Member) {
 	c.t.Helper()
-	n, err := node.New(node.Config{
-		NodeID: m.ID, Region: m.Region, DataDir: m.Dir,
-		HTTPAddr: m.addrs.http, GRPCAddr: m.addrs.grpc, RaftAddr: m.addrs.raft, GossipAddr: m.addrs.gossip,
-		Join: m.join, BootstrapExpect: m.bootstrapExpect, Voters: c.opts.Voters, AdminToken: c.token,
-		Rules: c.faults, Timing: c.timing(), Version: "test", Logger: c.log.With("test_node", m.ID),
-		Services: c.services(), TLS: c.nodeTLS(m),
-	})
+	start := func() (*node.Node, error) {
+		return node.New(node.Config{
+			NodeID: m.ID, Region: m.Region, DataDir: m.Dir,
+			HTTPAddr: m.addrs.http, GRPCAddr: m.addrs.grpc, RaftAddr: m.addrs.raft, GossipAddr: m.addrs.gossip,
+			Join: m.join, BootstrapExpect: m.bootstrapExpect, Voters: c.opts.Voters, AdminToken: c.token,
+			Rules: c.faults, Timing: c.timing(), Version: "test", Logger: c.log.With("test_node", m.ID),
+			Services: c.services(), TLS: c.nodeTLS(m),
+		})
+	}
+	n, err := start()
+	// A port found free can be taken by another test before the node binds
+	// it. A node's first start may take new ports, unless other founders
+	// already know its gossip address; a restart must keep its own.
+	for try := 0; err != nil && errors.Is(err, syscall.EADDRINUSE) && !m.started && m.bootstrapExpect < 2 && try < 3; try++ {
+		a, aerr := allocAddrs()
+		if aerr != nil {
+			break
+		}
+		m.addrs = a
+		c.faults.AddNode(m.ID, m.Region, a.http, a.grpc, a.raft, a.gossip)
+		n, err = start()
+	}
 	if err != nil {
 		c.t.Fatalf("testcluster: start %s: %v", m.ID, err)
 	}
 	m.mu.Lock()
 	m.node = n
+	m.started = true
 	m.mu.Unlock()
 }
 

@@ -80,6 +80,17 @@ func TestDevClusterReadsItsWritesAndStopsCleanly(t *testing.T) {
 	if _, e, err := ctl("kv", "namespace", "create", "rw"); err != nil {
 		t.Fatalf("create namespace: %v %s", err, e)
 	}
+	// The create is answered once the node that took it applied it; the
+	// other nodes apply the catalog entry moments later.
+	waitFor(t, "the namespace on every node", 10*time.Second, func() bool {
+		for _, ep := range up.Endpoints {
+			o, _, err := edgectl(bin, "--endpoint", ep, "--token", up.Token, "--ca-cert", up.CACert, "kv", "namespace", "list", "-o", "json")
+			if err != nil || !strings.Contains(o, `"rw"`) {
+				return false
+			}
+		}
+		return true
+	})
 	misses := 0
 	for i := range 20 {
 		key, val := fmt.Sprintf("key-%d", i), fmt.Sprintf("value-%d", i)

@@ -24,6 +24,7 @@ type Catalog struct {
 type state struct {
 	Version        uint64              `json:"version"`
 	DefaultAccount string              `json:"default_account"`
+	ClusterID      string              `json:"cluster_id,omitempty"`
 	Accounts       map[string]Account  `json:"accounts"`
 	Tokens         map[string]Token    `json:"tokens"`
 	Resources      map[string]Resource `json:"resources"`
@@ -65,6 +66,11 @@ func (c *Catalog) apply(op Op) Result {
 	switch op.Type {
 	case OpInit:
 		return c.applyInit(op)
+	case OpSetClusterID:
+		if c.st.ClusterID == "" && op.ClusterID != "" {
+			c.st.ClusterID = op.ClusterID
+		}
+		return Result{}
 	case OpCreateAccount:
 		if op.Account == nil || op.Account.ID == "" {
 			return failure("invalid", "account id is required")
@@ -138,6 +144,9 @@ func (c *Catalog) apply(op Op) Result {
 func (c *Catalog) applyInit(op Op) Result {
 	if c.st.DefaultAccount != "" {
 		return Result{}
+	}
+	if c.st.ClusterID == "" {
+		c.st.ClusterID = op.ClusterID
 	}
 	if op.Account == nil || op.Account.ID == "" {
 		return failure("invalid", "init needs an account")
@@ -262,6 +271,15 @@ func (c *Catalog) DefaultAccount() (Account, bool) {
 	defer c.mu.RUnlock()
 	a, ok := c.st.Accounts[c.st.DefaultAccount]
 	return a, ok
+}
+
+// ClusterID is the id of the cluster, chosen once when the catalog was
+// initialized; empty before that (or in a catalog initialized before ids
+// existed, until a node records one with OpSetClusterID).
+func (c *Catalog) ClusterID() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.st.ClusterID
 }
 
 // Account returns one account.

@@ -80,9 +80,10 @@ func (n *Node) ensureCatalog(ctx context.Context) error {
 			acct = randomHex(16)
 		}
 		op := catalog.Op{
-			Type:    catalog.OpInit,
-			Account: &catalog.Account{ID: acct, Name: "Edgeplane"},
-			Token:   bootstrapAdminToken(acct, n.adminTok),
+			Type:      catalog.OpInit,
+			Account:   &catalog.Account{ID: acct, Name: "Edgeplane"},
+			Token:     bootstrapAdminToken(acct, n.adminTok),
+			ClusterID: newClusterID(),
 		}
 		if _, err := n.proposeCatalog(ctx, op); err != nil {
 			return err

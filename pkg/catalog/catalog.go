@@ -215,6 +215,9 @@ func (c *Catalog) applyResource(op Op) Result {
 		if c.nameTaken(r.Kind, r.AccountID, r.Name, "") {
 			return failure("exists", "%s named %q", r.Kind, r.Name)
 		}
+		if op.Limit > 0 && c.count(r.Kind, r.AccountID) >= op.Limit {
+			return failure("quota", "account %s already holds %d %s, its cap", r.AccountID, op.Limit, r.Kind)
+		}
 		nr := *r
 		nr.CreatedAt = op.At
 		nr.Attrs = maps.Clone(r.Attrs)
@@ -237,6 +240,17 @@ func (c *Catalog) applyResource(op Op) Result {
 		delete(c.st.Resources, key)
 		return Result{Resource: &cur}
 	}
+}
+
+// count is the number of resources of kind in account.
+func (c *Catalog) count(kind Kind, account string) int {
+	n := 0
+	for _, r := range c.st.Resources {
+		if r.Kind == kind && r.AccountID == account {
+			n++
+		}
+	}
+	return n
 }
 
 func (c *Catalog) nameTaken(kind Kind, account, name, exceptID string) bool {

@@ -158,3 +158,27 @@ func TestClusterIDIsChosenOnce(t *testing.T) {
 		t.Errorf("a %d-byte id: %v", maxIDBytes, err)
 	}
 }
+
+// A create's Limit is checked as it applies: of creates that all passed a
+// proposer's check on a stale view, only those under the cap are applied.
+func TestCreateLimitCheckedInTheLog(t *testing.T) {
+	c := New()
+	mustApply(t, c, 1, Op{Type: OpInit, Account: &Account{ID: "a"}})
+	for i, name := range []string{"one", "two"} {
+		mustApply(t, c, uint64(2+i), Op{Type: OpCreateResource, Limit: 2,
+			Resource: &Resource{Kind: KindKVNamespace, AccountID: "a", ID: name, Name: name}})
+	}
+	res := c.Apply(4, Op{Type: OpCreateResource, Limit: 2, At: t0,
+		Resource: &Resource{Kind: KindKVNamespace, AccountID: "a", ID: "three", Name: "three"}})
+	if !errors.Is(res.Err(), ErrQuota) {
+		t.Fatalf("third create under a cap of 2: %v, want ErrQuota", res.Err())
+	}
+	if n := len(c.Resources(KindKVNamespace, "a")); n != 2 {
+		t.Fatalf("%d namespaces after a refused create", n)
+	}
+	// Another kind, or no cap, is not limited by it.
+	mustApply(t, c, 5, Op{Type: OpCreateResource, Limit: 2,
+		Resource: &Resource{Kind: KindD1Database, AccountID: "a", ID: "db", Name: "db"}})
+	mustApply(t, c, 6, Op{Type: OpCreateResource,
+		Resource: &Resource{Kind: KindKVNamespace, AccountID: "a", ID: "three", Name: "three"}})
+}

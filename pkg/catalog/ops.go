@@ -42,6 +42,10 @@ type Op struct {
 	// ClusterID is the cluster's id, chosen once at init (OpInit,
 	// OpSetClusterID).
 	ClusterID string `json:"cluster_id,omitempty"`
+	// Limit caps, for create_resource, the resources of the kind the
+	// account may hold (0: no cap): the quota check made in order, in the
+	// log, rather than on a proposer's possibly stale view.
+	Limit int `json:"limit,omitempty"`
 }
 
 // Encode serializes an operation for the log.
@@ -71,13 +75,15 @@ var (
 	// ErrInUse refuses deleting an account that still holds resources or
 	// tokens.
 	ErrInUse = errors.New("in use")
+	// ErrQuota refuses creating a resource past its account's cap.
+	ErrQuota = errors.New("quota exceeded")
 )
 
 // Result is the outcome of applying one operation, as returned to the
 // proposer (possibly over the network).
 type Result struct {
 	// Error is empty on success, else one of "exists", "not_found",
-	// "in_use", "invalid".
+	// "in_use", "quota", "invalid".
 	Error    string    `json:"error,omitempty"`
 	Message  string    `json:"message,omitempty"`
 	Resource *Resource `json:"resource,omitempty"`
@@ -97,6 +103,8 @@ func (r Result) Err() error {
 		base = ErrNotFound
 	case "in_use":
 		base = ErrInUse
+	case "quota":
+		base = ErrQuota
 	default:
 		base = ErrInvalid
 	}

@@ -121,7 +121,7 @@ func (n *Node) createResource(ctx context.Context, r catalog.Resource) (catalog.
 		r.AccountID = n.AccountID()
 	}
 	r.ID = randomHex(16)
-	res, err := n.proposeCatalog(ctx, catalog.Op{Type: catalog.OpCreateResource, Resource: &r})
+	res, err := n.proposeCatalog(ctx, catalog.Op{Type: catalog.OpCreateResource, Resource: &r, Limit: r.MaxPerAccount})
 	if err != nil {
 		return catalog.Resource{}, fmt.Errorf("create %s %q: %w", r.Kind, r.Name, err)
 	}

@@ -57,6 +57,7 @@ type Node struct {
 	autopilot *autopilot.Autopilot
 	delegate  *delegate
 	promoter  *promoter
+	termStart termStart // see ReadIndex
 
 	stopOnce sync.Once
 	stop     chan struct{}

@@ -68,6 +68,29 @@ type StateMachine interface {
 	Restore(r io.Reader) error
 }
 
+// SnapshotPreparer is implemented by a StateMachine whose state is too
+// large to copy into memory at every snapshot (D1's databases). The node's
+// state machine then calls PrepareSnapshot instead of Snapshot, on its own
+// goroutine while no command applies, and writes the section later, while
+// commands apply again, from the SectionSnapshot it returned.
+type SnapshotPreparer interface {
+	// PrepareSnapshot pins the current state (for instance by opening read
+	// transactions) and returns quickly; the copying happens in the
+	// SectionSnapshot's methods.
+	PrepareSnapshot() (SectionSnapshot, error)
+}
+
+// SectionSnapshot is one prepared snapshot section. The node calls Size
+// once, then WriteTo at most once, then always Release.
+type SectionSnapshot interface {
+	// Size is the exact number of bytes WriteTo will write.
+	Size() (int64, error)
+	// WriteTo streams the section, in the format Restore reads.
+	WriteTo(w io.Writer) (int64, error)
+	// Release frees what the snapshot pinned (transactions, temp files).
+	Release()
+}
+
 // Route is one HTTP route of a service.
 type Route struct {
 	// Pattern is a net/http ServeMux pattern with method, e.g.

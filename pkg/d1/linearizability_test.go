@@ -70,10 +70,36 @@ type history struct {
 
 func (h *history) now() int64 { return int64(time.Since(h.t0)) }
 
+// counts returns the acknowledged writes and the reads recorded so far.
+func (h *history) counts() (acked, reads int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, op := range h.ops {
+		switch {
+		case !op.Input.(regInput).write:
+			reads++
+		case op.Return != math.MaxInt64:
+			acked++
+		}
+	}
+	return acked, reads
+}
+
 func (h *history) add(client int, in regInput, out regOutput, call, ret int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: in, Output: out, Call: call, Return: ret})
+}
+
+// countUnknown counts the writes whose outcome is unknown.
+func countUnknown(h *history) int {
+	n := 0
+	for _, op := range h.ops {
+		if op.Input.(regInput).write && op.Return == math.MaxInt64 {
+			n++
+		}
+	}
+	return n
 }
 
 // regDB is a table of registers in a D1 database of a cluster.
@@ -235,23 +261,19 @@ func TestLinearizableUnderLeaderKillAndPartition(t *testing.T) {
 	t.Logf("isolated leader %s", cut.ID)
 	time.Sleep(2500 * time.Millisecond)
 	c.Heal()
-	time.Sleep(1500 * time.Millisecond)
+	// Go on, healed, until the history is large enough to judge (bounded:
+	// a loaded machine answers slowly).
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if w, r := h.counts(); w >= 60 && r >= 60 {
+			break
+		}
+	}
 	close(stop)
 	wg.Wait()
 
-	var writes, acked, reads int
-	for _, op := range h.ops {
-		if op.Input.(regInput).write {
-			writes++
-			if op.Return != math.MaxInt64 {
-				acked++
-			}
-		} else {
-			reads++
-		}
-	}
-	t.Logf("history: %d writes (%d acknowledged), %d strong reads", writes, acked, reads)
-	if acked < 20 || reads < 20 {
+	acked, reads := h.counts()
+	t.Logf("history: %d writes (%d acknowledged), %d strong reads", acked+countUnknown(h), acked, reads)
+	if acked < 30 || reads < 30 {
 		t.Fatalf("too few operations to judge: %d acknowledged writes, %d reads", acked, reads)
 	}
 	if res := checkLinearizable(h); res != porcupine.Ok {

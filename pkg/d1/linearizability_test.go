@@ -117,7 +117,7 @@ func newRegDB(t *testing.T, c *testcluster.Cluster, name string, keys int) regDB
 	q := base + "/" + db.UUID + "/query"
 	cl.must(c.Member(0), http.MethodPost, q, map[string]any{"sql": "CREATE TABLE kv(k INTEGER PRIMARY KEY, v INTEGER NOT NULL)"}, nil)
 	for k := range keys {
-		cl.must(c.Member(0), http.MethodPost, q, map[string]any{"sql": "INSERT INTO kv VALUES (?, 0)", "params": []any{k}}, nil)
+		cl.must(c.Member(0), http.MethodPost, q, map[string]any{"sql": "INSERT OR IGNORE INTO kv VALUES (?, 0)", "params": []any{k}}, nil)
 	}
 	return regDB{cl: cl, id: db.UUID, path: q, keys: keys}
 }

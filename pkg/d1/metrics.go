@@ -27,8 +27,12 @@ type metrics struct {
 	forwarded prometheus.Counter
 	// lag is the time from a write's proposal to its apply here, at the
 	// last write applied (set by the apply loop).
-	lag    prometheus.Gauge
-	labels labelCap
+	lag prometheus.Gauge
+	// commits counts the apply loop's transactions, restored the databases
+	// snapshot restores kept or replaced.
+	commits  prometheus.Counter
+	restored *prometheus.CounterVec
+	labels   labelCap
 	// caughtUp is when this node last knew it had applied everything
 	// committed (unix nanoseconds), for edge_d1_replica_lag_seconds.
 	caughtUp atomic.Int64
@@ -46,6 +50,11 @@ func newMetrics(reg prometheus.Registerer, m *Module) (*metrics, error) {
 			Help: "D1 writes this node received while another node led, and so proposed through the leader."}),
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "edge_d1_apply_delay_seconds",
 			Help: "Time from a D1 write's proposal to its apply on this node, at the last write applied here (includes clock skew between the proposer and this node)."}),
+		commits: prometheus.NewCounter(prometheus.CounterOpts{Name: "edge_d1_apply_commits_total",
+			Help: "Transactions the D1 apply loop committed on this node (one per Raft entry it applied; entries a database had already applied, as after a restart, are skipped without one)."}),
+		restored: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "edge_d1_snapshot_restored_databases_total",
+			Help: "Databases Raft snapshot restores handled on this node, by action: replaced by the snapshot's file, or kept (this node already held them at or past the snapshot)."},
+			[]string{"action"}),
 		labels: labelCap{max: maxDatabaseSeries, seen: make(map[string]bool)},
 	}
 	x.caughtUp.Store(time.Now().UnixNano())
@@ -56,7 +65,7 @@ func newMetrics(reg prometheus.Registerer, m *Module) (*metrics, error) {
 		Help: "How stale this node's D1 state may be: 0 on the leader; elsewhere the time since this node last had applied every entry committed as of its last contact with the leader."},
 		func() float64 { return m.lagSeconds(time.Now()).Seconds() })
 	bytes := newBytesCollector(m)
-	for _, c := range []prometheus.Collector{x.queries, x.duration, x.forwarded, x.lag, lagEntries, lagSeconds, bytes} {
+	for _, c := range []prometheus.Collector{x.queries, x.duration, x.forwarded, x.lag, x.commits, x.restored, lagEntries, lagSeconds, bytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -197,8 +197,16 @@ func (m *Module) database(id string) (*database, error) {
 	return d, nil
 }
 
-// notify wakes the waiters of applied indexes.
+// notify wakes the waiters of applied indexes. The apply loop calls it
+// once per transaction it commits (edge_d1_apply_commits_total counts them;
+// an entry a database had already applied is skipped without one).
 func (m *Module) notify() {
+	m.metrics.commits.Inc()
+	m.wake()
+}
+
+// wake wakes the waiters of applied indexes.
+func (m *Module) wake() {
 	m.mu.Lock()
 	close(m.changed)
 	m.changed = make(chan struct{})

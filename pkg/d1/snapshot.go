@@ -340,7 +340,9 @@ func (m *Module) restore(br *byteReader, v2 bool) (err error) {
 		got[i].tmp = ""
 	}
 	m.log.Info("restored d1 from a snapshot", "databases", len(got), "kept_local", kept)
-	m.notify()
+	m.metrics.restored.WithLabelValues("kept").Add(float64(kept))
+	m.metrics.restored.WithLabelValues("replaced").Add(float64(len(got) - kept))
+	m.wake()
 	return syncDir(m.dir)
 }
 

@@ -20,9 +20,6 @@ import (
 // until the metric exists; the live test skips them (and fails once one of
 // them does return data, so this list is kept honest).
 var NotYetExported = []string{
-	// D1 exports its replica lag in seconds; in Raft entries it needs the
-	// leader's commit index, which the service seam does not give it yet.
-	"edge_d1_replica_lag_entries",
 	// Durable Objects are not built: replication lag of object state.
 	"edge_do_replication_lag_seconds",
 }
@@ -181,10 +178,10 @@ func Replication() Dashboard {
 			}},
 			{Title: "D1 and Durable Objects", Panels: []Panel{
 				{Title: "D1 replica lag", Kind: TimeSeries, Unit: "s",
-					Description: "Not yet exported: D1 is not built (edge_d1_replica_lag_seconds).",
+					Description: "How stale each node's D1 state may be: 0 on the leader, else the time since the node last had applied every entry committed as of its last contact with the leader.",
 					Targets:     []Target{{Expr: `max by (node) (` + sel("edge_d1_replica_lag_seconds") + `)`, Legend: "{{node}}"}}},
 				{Title: "D1 replica entries behind", Kind: TimeSeries, Unit: "short",
-					Description: "Not yet exported: D1 is not built (edge_d1_replica_lag_entries).",
+					Description: "Raft entries each node knows committed but has not applied yet (every D1 database applies the one log in order).",
 					Targets:     []Target{{Expr: `max by (node) (` + sel("edge_d1_replica_lag_entries") + `)`, Legend: "{{node}}"}}},
 				{Title: "Durable Object replication lag", Kind: TimeSeries, Unit: "s",
 					Description: "Not yet exported: Durable Objects are not built (edge_do_replication_lag_seconds).",

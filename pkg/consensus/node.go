@@ -57,6 +57,7 @@ type Node struct {
 	autopilot *autopilot.Autopilot
 	delegate  *delegate
 	promoter  *promoter
+	termStart termStart // see ReadIndex
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -151,7 +152,7 @@ func Open(cfg Config) (*Node, error) {
 		}
 		log.Info("bootstrapped a new cluster", "node", cfg.NodeID, "addr", transport.LocalAddr())
 	}
-	r, err := raft.NewRaft(rc, cfg.FSM, withFatal(wal, walDir, cfg.OnFatal), wal, snaps, transport)
+	r, err := raft.NewRaft(rc, cfg.FSM, newTrimmedLog(withFatal(wal, walDir, cfg.OnFatal), wal), wal, snaps, transport)
 	if err != nil {
 		_ = transport.Close()
 		_ = wal.Close()

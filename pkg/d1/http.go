@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/edgeplane/edgeplane/pkg/wire"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -18,9 +17,11 @@ import (
 
 	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
+	"github.com/edgeplane/edgeplane/pkg/consensus"
 	"github.com/edgeplane/edgeplane/pkg/replication"
 	"github.com/edgeplane/edgeplane/pkg/router"
 	"github.com/edgeplane/edgeplane/pkg/service"
+	"github.com/edgeplane/edgeplane/pkg/wire"
 	"modernc.org/sqlite"
 )
 
@@ -29,8 +30,9 @@ const (
 	// HeaderBookmark carries a bookmark: sent, the answer reflects state at
 	// least that new; answered, the state the answer reflects.
 	HeaderBookmark = "X-D1-Bookmark"
-	// HeaderSession "first-primary" reads the newest state (as
-	// consistency=strong).
+	// HeaderSession "first-primary" without a bookmark reads the newest
+	// state (as consistency=strong: on the leader); with a bookmark, the
+	// session goes on from it on any replica.
 	HeaderSession = "X-D1-Session"
 )
 
@@ -90,9 +92,29 @@ func (d *database) stats() (int, int64) {
 // them, so the answer and the next read here see the write).
 func (m *Module) Routes() []service.Route {
 	return []service.Route{
-		{Pattern: "POST " + dbBase + "/query", MaxBody: MaxBodyBytes, Placement: router.Here(), Handler: m.handler(false)},
-		{Pattern: "POST " + dbBase + "/raw", MaxBody: MaxBodyBytes, Placement: router.Here(), Handler: m.handler(true)},
+		{Pattern: "POST " + dbBase + "/query", MaxBody: MaxBodyBytes, Placement: router.PerRequest(placeQuery), Handler: m.handler(false)},
+		{Pattern: "POST " + dbBase + "/raw", MaxBody: MaxBodyBytes, Placement: router.PerRequest(placeQuery), Handler: m.handler(true)},
 	}
+}
+
+// placeQuery serves a strong request on the Raft leader (one hop through
+// the router's forwarding) and every other request where it arrived.
+func placeQuery(r *http.Request) router.Placement {
+	if strongRequest(r) {
+		return router.AtLeader()
+	}
+	return router.Here()
+}
+
+// strongRequest reports whether r asks for the newest state: ?consistency=
+// strong, or a session's first query (X-D1-Session: first-primary without a
+// bookmark; with one, the session continues from that bookmark, as the
+// Sessions API does after its first query).
+func strongRequest(r *http.Request) bool {
+	if r.URL.Query().Get("consistency") == "strong" {
+		return true
+	}
+	return strings.EqualFold(r.Header.Get(HeaderSession), "first-primary") && r.Header.Get(HeaderBookmark) == ""
 }
 
 // queryBody is {sql, params} or {batch: [{sql, params}...]}.
@@ -222,7 +244,7 @@ func (m *Module) handler(raw bool) http.HandlerFunc {
 				return
 			}
 		}
-		strong := r.URL.Query().Get("consistency") == "strong" || strings.EqualFold(r.Header.Get(HeaderSession), "first-primary")
+		strong := strongRequest(r)
 		var ans answer
 		kind := "read"
 		if !p.write {
@@ -239,7 +261,10 @@ func (m *Module) handler(raw bool) http.HandlerFunc {
 			api.WriteFailure(w, r, err)
 			return
 		}
-		m.metrics.observe(kind, ans.primary, time.Since(start))
+		m.metrics.observe(id, kind, ans.primary, time.Since(start))
+		if kind == "write" && api.ForwardedFrom(r.Context()) == "" && !m.deps.Raft.IsLeader() {
+			m.metrics.forwarded.Inc() // proposed through the leader's Apply RPC
+		}
 		w.Header().Set(HeaderBookmark, FormatBookmark(ans.bookmark))
 		api.WriteResult(w, http.StatusOK, m.render(ans, raw), nil)
 	}
@@ -260,16 +285,20 @@ func (m *Module) known(ctx context.Context, account, id string) bool {
 	return ok
 }
 
-// serveRead runs reads on this replica, after a barrier through the leader
-// when strong, or once this replica reached bookmark.
+// StrongReadWait bounds how long a strong read waits for the leader's
+// quorum check and for this node to apply the read index.
+const StrongReadWait = 5 * time.Second
+
+// serveRead runs reads on this replica: when strong, on the leader once it
+// applied its read index (linearizable, see strongIndex); else once this
+// replica reached bookmark.
 func (m *Module) serveRead(ctx context.Context, account, id string, p parsed, bookmark uint64, strong bool) (answer, error) {
 	primary := false
 	if strong {
-		res, err := m.propose(ctx, command{Account: account, DB: id, Now: time.Now().UnixMilli()})
-		if err != nil {
+		if err := m.strongIndex(ctx); err != nil {
 			return answer{}, err
 		}
-		bookmark, primary = max(bookmark, res.Index), true
+		primary = true
 	}
 	d, err := m.database(id)
 	if err != nil {
@@ -301,6 +330,32 @@ func (m *Module) serveRead(ctx context.Context, account, id string, p parsed, bo
 		return answer{}, sqlError("%s", sqlMessage(err))
 	}
 	return answer{results: results, bookmark: at, sizeAfter: d.readSize(ctx), primary: primary}, nil
+}
+
+// strongIndex makes a strong read linearizable without a Raft log entry:
+// this node must lead and confirm it with a quorum (ReadIndex), then apply
+// the log up to the read index it got, so the read that follows reflects
+// every write acknowledged before the request. A node that does not lead
+// (leadership moved after the router forwarded the request) answers 503:
+// serving from its own state could miss acknowledged writes.
+func (m *Module) strongIndex(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, StrongReadWait)
+	defer cancel()
+	unavailable := func(msg string, err error) error {
+		return &api.HTTPError{Status: http.StatusServiceUnavailable, Code: api.CodeUnavailable,
+			Message: msg, Err: fmt.Errorf("%w: %w", api.ErrUnavailable, err)}
+	}
+	index, err := m.deps.Raft.ReadIndex(ctx)
+	if err != nil {
+		if errors.Is(err, consensus.ErrNotLeader) {
+			return unavailable("this node no longer leads the cluster; retry the strong read", err)
+		}
+		return unavailable("the leader could not confirm its leadership; retry the strong read", err)
+	}
+	if err := m.deps.Raft.WaitApplied(ctx, index); err != nil {
+		return unavailable("the leader did not apply its read index in time; retry the strong read", err)
+	}
+	return nil
 }
 
 var errClosed = errors.New("database closed")

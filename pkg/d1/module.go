@@ -56,6 +56,9 @@ func Factory(opts Options) service.Factory {
 
 // New builds D1 over d.DataDir.
 func New(d service.Deps, opts Options) (*Module, error) {
+	if d.Raft == nil || d.Propose == nil || d.Catalog == nil {
+		return nil, errors.New("d1: deps need Raft, Propose and Catalog")
+	}
 	if opts.MaxDatabaseBytes == 0 {
 		opts.MaxDatabaseBytes = DefaultMaxDatabaseBytes
 	}
@@ -89,8 +92,9 @@ func (m *Module) Resources() []api.ResourceKind { return []api.ResourceKind{m.Da
 func (m *Module) RegisterGRPC(*grpc.Server) {}
 
 // Run implements service.Service: the janitor that drops the files of
-// deleted databases on every node.
+// deleted databases on every node, and the replica lag tracker.
 func (m *Module) Run(ctx context.Context) {
+	go m.trackLag(ctx)
 	m.dropDeleted()
 	for {
 		select {
@@ -193,8 +197,16 @@ func (m *Module) database(id string) (*database, error) {
 	return d, nil
 }
 
-// notify wakes the waiters of applied indexes.
+// notify wakes the waiters of applied indexes. The apply loop calls it
+// once per transaction it commits (edge_d1_apply_commits_total counts them;
+// an entry a database had already applied is skipped without one).
 func (m *Module) notify() {
+	m.metrics.commits.Inc()
+	m.wake()
+}
+
+// wake wakes the waiters of applied indexes.
+func (m *Module) wake() {
 	m.mu.Lock()
 	close(m.changed)
 	m.changed = make(chan struct{})

@@ -105,6 +105,9 @@ type Timing struct {
 	// TrailingLogs is how many Raft entries survive a snapshot (tests make
 	// it small to force snapshot installs).
 	TrailingLogs uint64
+	// SnapshotThreshold is how many new Raft entries trigger a snapshot
+	// (default 8192; tests make it small to force log truncation).
+	SnapshotThreshold uint64
 }
 
 // Defaults of a node started with no flags at all.

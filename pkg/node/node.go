@@ -270,6 +270,7 @@ func (n *Node) startRaft() error {
 		ElectionTimeout:    t.ElectionTimeout,
 		LeaderLeaseTimeout: t.LeaderLeaseTimeout,
 		TrailingLogs:       t.TrailingLogs,
+		SnapshotThreshold:  t.SnapshotThreshold,
 		FSM:                n.fsm,
 		Members:            n.cluster.Members,
 		MembersChanged:     n.cluster.Changes(),

@@ -54,6 +54,7 @@ func (n *Node) serviceDeps() service.Deps {
 		Catalog:    n.catalog,
 		Propose:    n.Propose,
 		Pool:       n.pool,
+		Raft:       (*raftView)(n),
 		Members:    n.cluster,
 		Registerer: n.reg,
 		Logger:     n.log,

@@ -206,9 +206,20 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if p, ok := f.sections[name].(service.SnapshotPreparer); ok {
+			prepared, err := p.PrepareSnapshot()
+			if err != nil {
+				f.mu.RUnlock()
+				snap.Release()
+				return nil, fmt.Errorf("snapshot %s: %w", name, err)
+			}
+			snap.sections = append(snap.sections, section{name: name, stream: prepared})
+			continue
+		}
 		var b bytes.Buffer
 		if err := f.sections[name].Snapshot(&b); err != nil {
 			f.mu.RUnlock()
+			snap.Release()
 			return nil, fmt.Errorf("snapshot %s: %w", name, err)
 		}
 		snap.sections = append(snap.sections, section{name: name, body: b.Bytes()})
@@ -302,9 +313,12 @@ func readChunk(br *bufio.Reader, limit uint64) ([]byte, error) {
 	return b, nil
 }
 
+// section is one part of a snapshot: bytes copied at Snapshot, or a
+// service's prepared section streamed at Persist.
 type section struct {
-	name string
-	body []byte
+	name   string
+	body   []byte
+	stream service.SectionSnapshot
 }
 
 type fsmSnapshot struct {
@@ -324,7 +338,14 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	_, _ = w.Write(tmp[:binary.PutUvarint(tmp[:], s.applied)])
 	for _, sec := range s.sections {
 		put([]byte(sec.name))
-		put(sec.body)
+		if sec.stream == nil {
+			put(sec.body)
+			continue
+		}
+		if err := persistStream(w, sec); err != nil {
+			_ = sink.Cancel()
+			return fmt.Errorf("persist snapshot: section %s: %w", sec.name, err)
+		}
 	}
 	if err := w.Flush(); err != nil {
 		_ = sink.Cancel()
@@ -333,4 +354,32 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	return sink.Close()
 }
 
-func (s *fsmSnapshot) Release() {}
+// persistStream writes a prepared section: its size, then its bytes, which
+// must be exactly that many.
+func persistStream(w *bufio.Writer, sec section) error {
+	size, err := sec.stream.Size()
+	if err != nil {
+		return err
+	}
+	var tmp [binary.MaxVarintLen64]byte
+	if _, err := w.Write(tmp[:binary.PutUvarint(tmp[:], uint64(size))]); err != nil {
+		return err
+	}
+	n, err := sec.stream.WriteTo(w)
+	if err != nil {
+		return err
+	}
+	if n != size {
+		return fmt.Errorf("wrote %d bytes of a %d byte section", n, size)
+	}
+	return nil
+}
+
+// Release frees what the services' prepared sections pinned.
+func (s *fsmSnapshot) Release() {
+	for _, sec := range s.sections {
+		if sec.stream != nil {
+			sec.stream.Release()
+		}
+	}
+}

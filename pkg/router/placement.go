@@ -34,6 +34,7 @@ type Placement struct {
 	kind    PlacementKind
 	key     KeyFunc
 	holders HoldersFunc
+	choose  func(r *http.Request) Placement
 }
 
 // Here places a route on the node that receives the request.
@@ -49,6 +50,28 @@ func AtOwner(key KeyFunc) Placement { return Placement{kind: PlaceOwner, key: ke
 // lists.
 func AtNearest(holders HoldersFunc) Placement {
 	return Placement{kind: PlaceNearest, holders: holders}
+}
+
+// PerRequest places each request where choose says, from what the request
+// itself carries (a query parameter, a header): D1 serves a read here, but
+// a read asking for consistency=strong on the leader. choose must not read
+// the body (it may be forwarded) and must not return another PerRequest
+// placement; a placement it returns that is itself per-request serves here.
+func PerRequest(choose func(r *http.Request) Placement) Placement {
+	return Placement{kind: PlaceHere, choose: choose}
+}
+
+// For returns the placement that serves r: p itself, or what a PerRequest
+// placement chose for r.
+func (p Placement) For(r *http.Request) Placement {
+	if p.choose == nil {
+		return p
+	}
+	q := p.choose(r)
+	if q.choose != nil {
+		return Here()
+	}
+	return q
 }
 
 // Kind reports the placement's kind.

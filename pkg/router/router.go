@@ -81,11 +81,13 @@ func New(cfg Config) (*Router, error) {
 	return &Router{cfg: cfg, fwd: fwd, log: fwd.log}, nil
 }
 
-// Place wraps h so that it runs on the node p names; service labels the
+// Place wraps h so that it runs on the node route names (for each request,
+// when the route's placement is PerRequest); service labels the
 // forwarding metrics. Every answer carries X-Edge-Served-By. A request that
 // was already forwarded is served where it lands (one hop at most).
-func (rt *Router) Place(service string, p Placement, h http.Handler) http.Handler {
+func (rt *Router) Place(service string, route Placement, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := route.For(r)
 		if p.Kind() == PlaceHere || api.ForwardedFrom(r.Context()) != "" {
 			rt.serveHere(w, r, h)
 			return

@@ -68,6 +68,29 @@ type StateMachine interface {
 	Restore(r io.Reader) error
 }
 
+// SnapshotPreparer is implemented by a StateMachine whose state is too
+// large to copy into memory at every snapshot (D1's databases). The node's
+// state machine then calls PrepareSnapshot instead of Snapshot, on its own
+// goroutine while no command applies, and writes the section later, while
+// commands apply again, from the SectionSnapshot it returned.
+type SnapshotPreparer interface {
+	// PrepareSnapshot pins the current state (for instance by opening read
+	// transactions) and returns quickly; the copying happens in the
+	// SectionSnapshot's methods.
+	PrepareSnapshot() (SectionSnapshot, error)
+}
+
+// SectionSnapshot is one prepared snapshot section. The node calls Size
+// once, then WriteTo at most once, then always Release.
+type SectionSnapshot interface {
+	// Size is the exact number of bytes WriteTo will write.
+	Size() (int64, error)
+	// WriteTo streams the section, in the format Restore reads.
+	WriteTo(w io.Writer) (int64, error)
+	// Release frees what the snapshot pinned (transactions, temp files).
+	Release()
+}
+
 // Route is one HTTP route of a service.
 type Route struct {
 	// Pattern is a net/http ServeMux pattern with method, e.g.
@@ -116,6 +139,11 @@ type Deps struct {
 	Propose func(ctx context.Context, cmd []byte) ([]byte, error)
 	// Pool is the connection pool to other nodes' gRPC.
 	Pool *router.Pool
+	// Raft is the read-only view of consensus: who leads, the indexes, and
+	// the leader's quorum check that linearizable reads rest on. It is
+	// usable once the node serves requests (Raft starts after services are
+	// built; before that it reports no leader and zero indexes).
+	Raft Raft
 	// Members is the gossip membership view.
 	Members Members
 	// Registerer receives the service's metrics.
@@ -140,6 +168,33 @@ type Catalog interface {
 	Resources(kind catalog.Kind, account string) []catalog.Resource
 	// Changed is closed at the next applied change.
 	Changed() <-chan struct{}
+}
+
+// Raft is this node's view of the Raft group as a service sees it
+// (*consensus.Node behind the node's wiring). It never writes to the log.
+type Raft interface {
+	// LeaderID is the current leader's node id, "" when none is known.
+	LeaderID() string
+	// IsLeader reports whether this node leads now (it may already have
+	// lost a quorum it does not know about yet: see VerifyLeader).
+	IsLeader() bool
+	// VerifyLeader returns nil once a quorum of voters confirmed that this
+	// node still leads (heartbeats, no log entry); an error otherwise.
+	VerifyLeader(ctx context.Context) error
+	// ReadIndex returns, on the leader only, an index such that a read
+	// served after this node applied it reflects every write acknowledged
+	// before the call (VerifyLeader included). Other nodes get an error
+	// matching consensus.ErrNotLeader.
+	ReadIndex(ctx context.Context) (uint64, error)
+	// CommitIndex is the highest index this node knows to be committed.
+	CommitIndex() uint64
+	// AppliedIndex is the last index whose effects are visible here.
+	AppliedIndex() uint64
+	// WaitApplied blocks until AppliedIndex reaches index or ctx ends.
+	WaitApplied(ctx context.Context, index uint64) error
+	// LastContact is the time since the leader was last heard from: zero
+	// on the leader and before any contact.
+	LastContact() time.Duration
 }
 
 // Members is the gossip membership as a service sees it: *cluster.Cluster.

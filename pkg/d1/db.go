@@ -44,6 +44,11 @@ type database struct {
 	wc      *sql.Conn
 	r       *sql.DB
 	applied atomic.Uint64 // index of the last entry applied
+	// acked is the index of the newest write this node answered for the
+	// database. A write sent to a follower is answered with the leader's
+	// result, before this node applied it; reads here wait until applied
+	// reaches acked, so the next read on this node still sees the write.
+	acked atomic.Uint64
 	lastNow int64         // clock of that entry (apply loop only)
 }
 
@@ -270,4 +275,14 @@ func bindParams(raw []json.RawMessage) ([]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// casMax raises v to x unless it is already higher.
+func casMax(v *atomic.Uint64, x uint64) {
+	for {
+		cur := v.Load()
+		if x <= cur || v.CompareAndSwap(cur, x) {
+			return
+		}
+	}
 }

@@ -275,6 +275,7 @@ func (m *Module) serveRead(ctx context.Context, account, id string, p parsed, bo
 	if err != nil {
 		return answer{}, err
 	}
+	bookmark = max(bookmark, d.acked.Load()) // this node's answered writes (serveWrite)
 	if bookmark > 0 {
 		wctx, cancel := context.WithTimeout(ctx, BookmarkWait)
 		err := m.waitApplied(wctx, d, bookmark)
@@ -347,9 +348,15 @@ func (m *Module) serveWrite(ctx context.Context, account, id string, p parsed) (
 		}
 		c.Stmts = append(c.Stmts, cmdStmt{SQL: rewriteCurrent(st[0]), Params: s.Params})
 	}
-	res, err := m.propose(ctx, c)
+	// The leader's result, without waiting for this node's apply: the
+	// answer's bookmark, and reads on this node waiting for it, keep
+	// read-your-writes (see router.LeaderResult).
+	res, err := m.propose(router.LeaderResult(ctx), c)
 	if err != nil {
 		return answer{}, err
+	}
+	if d, err := m.database(id); err == nil {
+		casMax(&d.acked, res.Index)
 	}
 	if res.Error != "" {
 		if len(c.Stmts) > 1 {

@@ -48,8 +48,8 @@ type database struct {
 	// database. A write sent to a follower is answered with the leader's
 	// result, before this node applied it; reads here wait until applied
 	// reaches acked, so the next read on this node still sees the write.
-	acked atomic.Uint64
-	lastNow int64         // clock of that entry (apply loop only)
+	acked   atomic.Uint64
+	lastNow int64 // clock of that entry (apply loop only)
 }
 
 func dbPath(dir, id string) string { return filepath.Join(dir, id+".sqlite") }

@@ -82,7 +82,9 @@ func TestProposerRetriesOnlyWhatCannotHaveBeenApplied(t *testing.T) {
 // until ctx ends.
 type waitRaft struct{ waited int }
 
-func (r *waitRaft) Apply(context.Context, []byte) (uint64, []byte, error) { return 9, []byte("ok"), nil }
+func (r *waitRaft) Apply(context.Context, []byte) (uint64, []byte, error) {
+	return 9, []byte("ok"), nil
+}
 
 func (r *waitRaft) WaitApplied(ctx context.Context, _ uint64) error {
 	r.waited++

@@ -122,6 +122,10 @@ func (b *batch) apply(index uint64, c command, pos int) applyResult {
 		return res
 	}
 	if !t.begun {
+		if err := t.d.budget.install(t.d.wc); err != nil {
+			res.Error = err.Error()
+			return res
+		}
 		if err := t.d.exec(b.ctx, "BEGIN IMMEDIATE"); err != nil {
 			m.fatal(err)
 			res.Error = err.Error()
@@ -159,6 +163,7 @@ func (b *batch) run(t *txn, index uint64, c command, now int64) ([]stmtResult, s
 		m.fatal(err)
 		return nil, err.Error(), 1
 	}
+	d.budget.start()
 	var results []stmtResult
 	for i, s := range c.Stmts {
 		args, err := bindParams(s.Params)
@@ -167,8 +172,13 @@ func (b *batch) run(t *txn, index uint64, c command, now int64) ([]stmtResult, s
 			r, err = d.execWrite(ctx, s.SQL, args)
 		}
 		if err != nil {
+			exceeded := d.budget.exceeded
 			m.fatal(err)
 			b.undo(t)
+			if exceeded {
+				return nil, fmt.Sprintf("D1 write exceeded its limit of %d SQLite instructions and was rolled back: SQLITE_INTERRUPT",
+					d.budget.limit), i + 1
+			}
 			return nil, sqlMessage(err), i + 1
 		}
 		results = append(results, r)
@@ -209,6 +219,7 @@ func (b *batch) replay(t *txn, a applied) {
 	m, d, ctx := b.m, t.d, b.ctx
 	m.wd.setEnv(newEnv(a.now, a.c.Seed, a.index))
 	defer m.wd.setEnv(nil)
+	d.budget.start() // it kept within the budget the first time
 	err := d.exec(ctx, "SAVEPOINT "+savepoint)
 	for _, s := range a.c.Stmts {
 		if err != nil {

@@ -42,7 +42,8 @@ type database struct {
 	closed  bool
 	w       *sql.DB
 	wc      *sql.Conn
-	wcache  *stmtCache // prepared statements of wc (apply loop only)
+	wcache  *stmtCache  // prepared statements of wc (apply loop only)
+	budget  *stepBudget // counts the instructions of wc's commands
 	r       *sql.DB
 	applied atomic.Uint64 // index of the last entry applied
 	// acked is the index of the newest write this node answered for the
@@ -81,10 +82,15 @@ func openDatabase(wd *writeDriver, dir, id string, maxBytes int64) (*database, e
 	}
 	d.wc = wc
 	d.wcache = newStmtCache(wc)
+	d.budget = wd.budget
 	fail := func(err error) (*database, error) {
+		_ = d.wcache.close()
 		_ = d.wc.Close()
 		_ = d.w.Close()
 		return nil, fmt.Errorf("open d1 database %s: %w", id, err)
+	}
+	if err := d.budget.install(wc); err != nil {
+		return fail(err)
 	}
 	for _, l := range []struct{ id, v int }{
 		{sqliteLimitLength, MaxValueBytes},

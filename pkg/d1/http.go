@@ -350,7 +350,9 @@ func (m *Module) serveWrite(ctx context.Context, account, id string, p parsed) (
 	// The leader's result, without waiting for this node's apply: the
 	// answer's bookmark, and reads on this node waiting for it, keep
 	// read-your-writes (see router.LeaderResult).
-	res, err := m.propose(router.LeaderResult(ctx), c)
+	wctx, cancel := context.WithTimeout(ctx, WriteWait)
+	defer cancel()
+	res, err := m.propose(router.LeaderResult(wctx), c)
 	if err != nil {
 		return answer{}, err
 	}

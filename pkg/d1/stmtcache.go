@@ -79,11 +79,13 @@ func (d *database) execWrite(ctx context.Context, text string, args []any) (stmt
 	if err != nil {
 		return stmtResult{}, err
 	}
+	d.budget.counting = true
 	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return stmtResult{}, err
+	var res stmtResult
+	if err == nil {
+		res, err = collectRows(rows)
 	}
-	res, err := collectRows(rows)
+	d.budget.counting = false
 	if err != nil {
 		return stmtResult{}, err
 	}

@@ -16,6 +16,7 @@ import (
 func newBenchCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure the cluster's throughput and latency"}
 	cmd.AddCommand(newBenchKVCmd(a))
+	cmd.AddCommand(newBenchD1Cmd(a))
 	return cmd
 }
 

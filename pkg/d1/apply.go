@@ -2,13 +2,11 @@ package d1
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/edgeplane/edgeplane/pkg/catalog"
+	"github.com/edgeplane/edgeplane/pkg/replication"
 	"modernc.org/sqlite"
 )
 
@@ -21,91 +19,13 @@ func (m *Module) ValidateCommand(payload []byte) error {
 	return err
 }
 
-// ApplyCommand implements service.StateMachine: the whole command is one
-// SQLite transaction; a failing statement rolls all of it back. Only the
-// database's applied index and clock are written then, the same way on
-// every replica.
+// ApplyCommand implements service.StateMachine: one command applied as a
+// batch of one (see ApplyCommands): one SQLite transaction; a failing
+// statement rolls all of the command back, and only the database's applied
+// index and clock are written then, the same way on every replica.
 func (m *Module) ApplyCommand(index uint64, payload []byte) ([]byte, error) {
-	c, err := decodeCommand(payload)
-	if err != nil {
-		return nil, err
-	}
-	res := m.apply(index, c)
-	return json.Marshal(res)
-}
-
-func (m *Module) apply(index uint64, c command) applyResult {
-	res := applyResult{Index: index}
-	if _, ok := m.deps.Catalog.Resource(catalog.KindD1Database, c.Account, c.DB); !ok {
-		res.NotFound = true
-		return res
-	}
-	d, err := m.database(c.DB)
-	if err != nil {
-		m.fatal(err)
-		res.Error = "database unavailable on this node: " + err.Error()
-		return res
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	if d.closed {
-		res.NotFound = true
-		return res
-	}
-	if index <= d.applied.Load() {
-		res.Skipped = true
-		return res
-	}
-	now := max(c.Now, d.lastNow)
-	m.wd.setEnv(newEnv(now, c.Seed, index))
-	defer m.wd.setEnv(nil)
-	ctx := context.Background()
-	if _, err := d.wc.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		m.fatal(err)
-		res.Error = err.Error()
-		return res
-	}
-	for i, s := range c.Stmts {
-		args, err := bindParams(s.Params)
-		var r stmtResult
-		if err == nil {
-			r, err = execStatement(ctx, d.wc, s.SQL, args, true)
-		}
-		if err != nil {
-			_, _ = d.wc.ExecContext(ctx, "ROLLBACK")
-			res.Results, res.Error, res.Failed = nil, sqlMessage(err), i+1
-			if _, err := d.wc.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-				m.fatal(err)
-				return res
-			}
-			break
-		}
-		if r.Changes > 0 {
-			res.ChangedDB = true
-		}
-		res.Results = append(res.Results, r)
-	}
-	if _, err := d.wc.ExecContext(ctx, "INSERT INTO "+metaTable+"(k, v) VALUES ('applied', ?), ('now', ?) "+
-		"ON CONFLICT(k) DO UPDATE SET v = excluded.v", int64(index), now); err != nil {
-		_, _ = d.wc.ExecContext(ctx, "ROLLBACK")
-		m.fatal(err)
-		res.Results, res.Error = nil, err.Error()
-		return res
-	}
-	if _, err := d.wc.ExecContext(ctx, "COMMIT"); err != nil {
-		_, _ = d.wc.ExecContext(ctx, "ROLLBACK")
-		m.fatal(err)
-		res.Results, res.Error = nil, err.Error()
-		return res
-	}
-	d.applied.Store(index)
-	d.lastNow = now
-	if c.Now > 0 { // not part of the state: only this node's gauge
-		m.metrics.lag.Set(max(0, time.Since(time.UnixMilli(c.Now)).Seconds()))
-	}
-	res.SizeAfter = d.size(ctx)
-	m.notify()
-	return res
+	r := m.ApplyCommands([]replication.Entry{{Index: index, Payload: payload}})[0]
+	return r.Data, r.Err
 }
 
 // fatal reports errors that mean the disk failed, not the SQL.
@@ -131,7 +51,9 @@ const sizeQuery = "SELECT page_count * page_size FROM pragma_page_count(), pragm
 // apply loop only.
 func (d *database) size(ctx context.Context) int64 {
 	var n int64
-	_ = d.wc.QueryRowContext(ctx, sizeQuery).Scan(&n)
+	if st, err := d.wcache.get(ctx, sizeQuery); err == nil {
+		_ = st.QueryRowContext(ctx).Scan(&n)
+	}
 	return n
 }
 

@@ -42,9 +42,16 @@ type database struct {
 	closed  bool
 	w       *sql.DB
 	wc      *sql.Conn
+	wcache  *stmtCache  // prepared statements of wc (apply loop only)
+	budget  *stepBudget // counts the instructions of wc's commands
 	r       *sql.DB
 	applied atomic.Uint64 // index of the last entry applied
-	lastNow int64         // clock of that entry (apply loop only)
+	// acked is the index of the newest write this node answered for the
+	// database. A write sent to a follower is answered with the leader's
+	// result, before this node applied it; reads here wait until applied
+	// reaches acked, so the next read on this node still sees the write.
+	acked   atomic.Uint64
+	lastNow int64 // clock of that entry (apply loop only)
 }
 
 func dbPath(dir, id string) string { return filepath.Join(dir, id+".sqlite") }
@@ -74,10 +81,16 @@ func openDatabase(wd *writeDriver, dir, id string, maxBytes int64) (*database, e
 		return nil, fmt.Errorf("open d1 database %s: %w", id, err)
 	}
 	d.wc = wc
+	d.wcache = newStmtCache(wc)
+	d.budget = wd.budget
 	fail := func(err error) (*database, error) {
+		_ = d.wcache.close()
 		_ = d.wc.Close()
 		_ = d.w.Close()
 		return nil, fmt.Errorf("open d1 database %s: %w", id, err)
+	}
+	if err := d.budget.install(wc); err != nil {
+		return fail(err)
 	}
 	for _, l := range []struct{ id, v int }{
 		{sqliteLimitLength, MaxValueBytes},
@@ -121,7 +134,7 @@ func (d *database) close() error {
 		return nil
 	}
 	d.closed = true
-	return errors.Join(d.r.Close(), d.wc.Close(), d.w.Close())
+	return errors.Join(d.wcache.close(), d.r.Close(), d.wc.Close(), d.w.Close())
 }
 
 // SQLite limit ids (sqlite3_limit).
@@ -163,42 +176,10 @@ func execStatement(ctx context.Context, q queryer, sqlText string, args []any, c
 	if err != nil {
 		return stmtResult{}, err
 	}
-	res := stmtResult{Rows: [][]any{}}
-	if res.Columns, err = rows.Columns(); err != nil {
-		rows.Close()
+	res, err := collectRows(rows)
+	if err != nil {
 		return stmtResult{}, err
 	}
-	if res.Columns == nil {
-		res.Columns = []string{}
-	}
-	size := 0
-	for rows.Next() {
-		vals := make([]any, len(res.Columns))
-		ptrs := make([]any, len(vals))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			rows.Close()
-			return stmtResult{}, err
-		}
-		for i, v := range vals {
-			vals[i], size = jsonValue(v, size)
-		}
-		if size > MaxResultBytes {
-			rows.Close()
-			return stmtResult{}, fmt.Errorf("result is over %d bytes: SQLITE_TOOBIG", MaxResultBytes)
-		}
-		res.Rows = append(res.Rows, vals)
-	}
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return stmtResult{}, err
-	}
-	if err := rows.Close(); err != nil {
-		return stmtResult{}, err
-	}
-	res.RowsRead = int64(len(res.Rows))
 	if counts {
 		var after int64
 		if err := q.QueryRowContext(ctx, "SELECT total_changes(), last_insert_rowid()").Scan(&after, &res.LastRowID); err != nil {
@@ -270,4 +251,14 @@ func bindParams(raw []json.RawMessage) ([]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// casMax raises v to x unless it is already higher.
+func casMax(v *atomic.Uint64, x uint64) {
+	for {
+		cur := v.Load()
+		if x <= cur || v.CompareAndSwap(cur, x) {
+			return
+		}
+	}
 }

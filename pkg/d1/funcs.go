@@ -37,18 +37,21 @@ type writeDriver struct {
 	mu     sync.Mutex
 	env    *applyEnv
 	helper *sql.DB // builtin date functions, for the overrides to call
+	budget *stepBudget
 }
 
 // dateFuncs are SQLite's date and time functions.
 var dateFuncs = []string{"date", "time", "datetime", "julianday", "unixepoch", "strftime", "timediff"}
 
-func newWriteDriver() (*writeDriver, error) {
+// newWriteDriver returns the driver of a module's write connections, whose
+// commands are bounded by maxSteps SQLite instructions each.
+func newWriteDriver(maxSteps int64) (*writeDriver, error) {
 	helper, err := sql.Open("sqlite", ":memory:")
 	if err != nil {
 		return nil, err
 	}
 	helper.SetMaxOpenConns(4)
-	wd := &writeDriver{drv: &sqlite.Driver{}, helper: helper}
+	wd := &writeDriver{drv: &sqlite.Driver{}, helper: helper, budget: newStepBudget(maxSteps)}
 	if err := wd.drv.RegisterFunction("random", &sqlite.FunctionImpl{NArgs: 0, Scalar: wd.random}); err != nil {
 		return nil, err
 	}

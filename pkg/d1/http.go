@@ -140,6 +140,7 @@ func dbNotFound() *api.HTTPError {
 // parsed is a request's statements, ready to read or propose.
 type parsed struct {
 	stmts []cmdStmt
+	split []statement // each statement lexed, for rewriteCurrent
 	args  [][]any
 	write bool
 }
@@ -201,6 +202,7 @@ func parseQuery(r *http.Request) (parsed, error) {
 				p.write = true
 			}
 			p.stmts = append(p.stmts, cmdStmt{SQL: s.sql, Params: it.params})
+			p.split = append(p.split, s)
 			p.args = append(p.args, args)
 			if len(p.stmts) > MaxStatements {
 				return parsed{}, sqlError("more than %d statements in one request", MaxStatements)
@@ -304,6 +306,7 @@ func (m *Module) serveRead(ctx context.Context, account, id string, p parsed, bo
 	if err != nil {
 		return answer{}, err
 	}
+	bookmark = max(bookmark, d.acked.Load()) // this node's answered writes (serveWrite)
 	if bookmark > 0 {
 		wctx, cancel := context.WithTimeout(ctx, BookmarkWait)
 		err := m.waitApplied(wctx, d, bookmark)
@@ -395,16 +398,21 @@ func (d *database) read(ctx context.Context, p parsed) ([]stmtResult, uint64, er
 // serveWrite proposes the request as one command and answers its result.
 func (m *Module) serveWrite(ctx context.Context, account, id string, p parsed) (answer, error) {
 	c := command{Account: account, DB: id, Now: time.Now().UnixMilli(), Seed: rand.Uint64()}
-	for _, s := range p.stmts {
-		st, err := splitStatements(s.SQL)
-		if err != nil || len(st) != 1 {
-			return answer{}, sqlError("cannot rewrite statement: SQLITE_ERROR")
-		}
-		c.Stmts = append(c.Stmts, cmdStmt{SQL: rewriteCurrent(st[0]), Params: s.Params})
+	c.Stmts = make([]cmdStmt, len(p.stmts))
+	for i, s := range p.stmts {
+		c.Stmts[i] = cmdStmt{SQL: rewriteCurrent(p.split[i]), Params: s.Params}
 	}
-	res, err := m.propose(ctx, c)
+	// The leader's result, without waiting for this node's apply: the
+	// answer's bookmark, and reads on this node waiting for it, keep
+	// read-your-writes (see router.LeaderResult).
+	wctx, cancel := context.WithTimeout(ctx, WriteWait)
+	defer cancel()
+	res, err := m.propose(router.LeaderResult(wctx), c)
 	if err != nil {
 		return answer{}, err
+	}
+	if d, err := m.database(id); err == nil {
+		casMax(&d.acked, res.Index)
 	}
 	if res.Error != "" {
 		if len(c.Stmts) > 1 {
@@ -417,10 +425,7 @@ func (m *Module) serveWrite(ctx context.Context, account, id string, p parsed) (
 
 // propose commits c through Raft and returns this node's apply result.
 func (m *Module) propose(ctx context.Context, c command) (applyResult, error) {
-	payload, err := json.Marshal(c)
-	if err != nil {
-		return applyResult{}, err
-	}
+	payload := c.encode()
 	if len(payload)+2 > replication.MaxCommandBytes {
 		return applyResult{}, sqlError("request is %d bytes, over the %d byte limit of one write", len(payload), replication.MaxCommandBytes)
 	}

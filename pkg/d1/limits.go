@@ -28,4 +28,9 @@ const (
 	// BookmarkWait bounds how long a read waits for this replica to reach
 	// the bookmark it was sent.
 	BookmarkWait = 2 * time.Second
+	// WriteWait bounds how long a write waits for its result: a write may
+	// take its whole budget (DefaultWriteSteps, about 30 s) after the writes
+	// queued before it, so the proposer's 10 s default would answer 503 for
+	// a write that then fails (or commits) deterministically.
+	WriteWait = 2 * MaxQueryDuration
 )

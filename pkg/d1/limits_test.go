@@ -12,7 +12,9 @@ import (
 )
 
 func TestLimitsAtTheEdge(t *testing.T) {
-	te := newTestEnv(t, Options{MaxDatabaseBytes: 256 << 10, QueryTimeout: 300 * time.Millisecond})
+	// The read limit is short for the test, yet long enough for a 2 MB
+	// parameter under the race detector on a loaded machine.
+	te := newTestEnv(t, Options{MaxDatabaseBytes: 256 << 10, QueryTimeout: time.Second})
 	id := te.create("limits")
 	q := dbsPath + "/" + id + "/query"
 	te.sql(id, "CREATE TABLE t(v)")
@@ -48,7 +50,21 @@ func TestLimitsAtTheEdge(t *testing.T) {
 	want(body("SELECT length(?)", strings.Repeat("v", MaxValueBytes+1)), "SQLITE_TOOBIG")
 	want(body("INSERT INTO t VALUES (zeroblob(2000001))"), "SQLITE_TOOBIG")
 	// A read over the time limit is cancelled.
+	start := time.Now()
 	want(body("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c"), "timed out")
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("the timed-out read answered after %v", took)
+	}
+	// ... and stopped, not left running on a read connection.
+	d, err := te.m.database(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); d.r.Stats().InUse > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d read connections still busy after the timeout", d.r.Stats().InUse)
+		}
+	}
 	// The database size cap.
 	env := apitest.WantError(t, te.do(http.MethodPost, q, body("INSERT INTO t SELECT randomblob(1000) FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000) SELECT n FROM c)")),
 		http.StatusBadRequest, api.CodeD1SQL)

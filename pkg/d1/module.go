@@ -27,6 +27,9 @@ type Options struct {
 	MaxDatabaseBytes int64
 	// QueryTimeout bounds a read request (default MaxQueryDuration).
 	QueryTimeout time.Duration
+	// MaxWriteSteps bounds the SQLite instructions of one write command
+	// (default DefaultWriteSteps): the deterministic time limit of writes.
+	MaxWriteSteps int64
 }
 
 // Module is D1 as a service of the node: SQLite databases, one file each,
@@ -68,7 +71,10 @@ func New(d service.Deps, opts Options) (*Module, error) {
 	if err := os.MkdirAll(d.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("d1 data dir: %w", err)
 	}
-	wd, err := newWriteDriver()
+	if opts.MaxWriteSteps <= 0 {
+		opts.MaxWriteSteps = DefaultWriteSteps
+	}
+	wd, err := newWriteDriver(opts.MaxWriteSteps)
 	if err != nil {
 		return nil, fmt.Errorf("d1 driver: %w", err)
 	}

@@ -128,6 +128,84 @@ func (f *FSM) Validate(cmd []byte) error {
 	return sm.ValidateCommand(payload)
 }
 
+var _ raft.BatchingFSM = (*FSM)(nil)
+
+// BatchApplier is implemented by a service state machine that applies a
+// run of its consecutive commands at once (D1: one SQLite transaction for
+// many commands). Every command's result must be what ApplyCommand would
+// have answered for it alone, whatever the run's length: nodes cut runs
+// differently (each batch is what its Raft handed over at once).
+type BatchApplier interface {
+	// ApplyCommands applies entries in order; the results are in the same
+	// order, one each.
+	ApplyCommands(entries []Entry) []Result
+}
+
+// Entry is one committed command of a service: its index and payload.
+type Entry struct {
+	Index   uint64
+	Payload []byte
+}
+
+// Result is the outcome of one command in a batch: ApplyCommand's result
+// bytes or its error.
+type Result struct {
+	Data []byte
+	Err  error
+}
+
+// ApplyBatch implements raft.BatchingFSM: runs of consecutive commands of a
+// service that implements BatchApplier go to it at once; every other entry
+// is applied as Apply does.
+func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
+	out := make([]any, len(logs))
+	for i := 0; i < len(logs); {
+		l := logs[i]
+		if l.Type != raft.LogCommand {
+			f.applied.Store(l.Index)
+			i++
+			continue
+		}
+		t, _, err := DecodeCommand(l.Data)
+		f.mu.RLock()
+		ba, _ := f.byType[t].(BatchApplier)
+		f.mu.RUnlock()
+		if err != nil || ba == nil {
+			out[i] = f.Apply(l)
+			i++
+			continue
+		}
+		// The run: following commands of the same type that decode.
+		var run []Entry
+		j := i
+		for ; j < len(logs) && logs[j].Type == raft.LogCommand; j++ {
+			tj, payload, err := DecodeCommand(logs[j].Data)
+			if err != nil || tj != t {
+				break
+			}
+			run = append(run, Entry{Index: logs[j].Index, Payload: payload})
+		}
+		results := ba.ApplyCommands(run)
+		if len(results) != len(run) { // a service's bug: never a crash
+			err := fmt.Errorf("%d results for %d commands", len(results), len(run))
+			results = make([]Result, len(run))
+			for k := range results {
+				results[k].Err = err
+			}
+		}
+		for k, r := range results {
+			if r.Err != nil {
+				out[i+k] = f.fail(run[k].Index, failRefused, r.Err)
+			} else {
+				out[i+k] = r.Data
+			}
+		}
+		f.applied.Store(logs[j-1].Index)
+		i = j
+	}
+	return out
+}
+
 // Apply applies one committed log entry.
 func (f *FSM) Apply(l *raft.Log) any {
 	defer f.applied.Store(l.Index)

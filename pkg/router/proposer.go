@@ -46,7 +46,8 @@ func NewProposer(self string, raft Raft, members Membership, pool *Pool, validat
 }
 
 // Propose commits cmd and returns the state machine's result once this node
-// has applied the entry too, so the caller reads its own write. Without a
+// has applied the entry too, so the caller reads its own write (unless ctx
+// was marked with LeaderResult). Without a
 // leader it retries with backoff until ctx ends (DefaultProposeTimeout when
 // ctx has no deadline), then returns an error wrapping ErrNoLeader. When ctx
 // belongs to a forwarded request, the entry's index travels back with the
@@ -66,8 +67,10 @@ func (p *Proposer) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
 	for {
 		index, res, err := p.proposeOnce(ctx, cmd)
 		if err == nil {
-			if err := p.raft.WaitApplied(ctx, index); err != nil {
-				return nil, err
+			if !leaderResultOnly(ctx) {
+				if err := p.raft.WaitApplied(ctx, index); err != nil {
+					return nil, err
+				}
 			}
 			noteIndex(ctx, index)
 			return res, nil
@@ -86,6 +89,25 @@ func (p *Proposer) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
 		}
 		backoff = min(2*backoff, 500*time.Millisecond)
 	}
+}
+
+type leaderResultKey struct{}
+
+// LeaderResult marks ctx so that Propose returns the leader's result as
+// soon as the leader applied the entry, without waiting until this node
+// applied it too. A follower learns that an entry committed only from the
+// leader's next AppendEntries, so that wait costs up to Raft's commit
+// timeout on an idle cluster; a caller that gives read-your-writes another
+// way (D1 answers the entry's index as a bookmark and makes this node's next
+// reads wait for it) saves it. The result is the same on every node: state
+// machines are deterministic.
+func LeaderResult(ctx context.Context) context.Context {
+	return context.WithValue(ctx, leaderResultKey{}, true)
+}
+
+func leaderResultOnly(ctx context.Context) bool {
+	v, _ := ctx.Value(leaderResultKey{}).(bool)
+	return v
 }
 
 // ApplyLocal proposes cmd on this node only, as the gRPC Apply handler

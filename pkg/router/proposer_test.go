@@ -77,3 +77,37 @@ func TestProposerRetriesOnlyWhatCannotHaveBeenApplied(t *testing.T) {
 		t.Fatalf("without a leader: %v, want ErrNoLeader", err)
 	}
 }
+
+// waitRaft is a follower whose apply never catches up: WaitApplied blocks
+// until ctx ends.
+type waitRaft struct{ waited int }
+
+func (r *waitRaft) Apply(context.Context, []byte) (uint64, []byte, error) {
+	return 9, []byte("ok"), nil
+}
+
+func (r *waitRaft) WaitApplied(ctx context.Context, _ uint64) error {
+	r.waited++
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestProposerLeaderResultSkipsTheLocalWait(t *testing.T) {
+	r := &waitRaft{}
+	p := NewProposer("n1", r, noMembers{}, nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := p.Propose(ctx, []byte("cmd")); err == nil || r.waited != 1 {
+		t.Fatalf("Propose without LeaderResult = %v after %d waits; want the local wait's timeout", err, r.waited)
+	}
+	r = &waitRaft{}
+	p = NewProposer("n1", r, noMembers{}, nil, nil)
+	nctx, note := withIndexNote(context.Background())
+	res, err := p.Propose(LeaderResult(nctx), []byte("cmd"))
+	if err != nil || string(res) != "ok" || r.waited != 0 {
+		t.Fatalf("Propose with LeaderResult = %q, %v after %d waits; want ok at once", res, err, r.waited)
+	}
+	if note.header() != "9" {
+		t.Fatalf("index note = %q, want 9", note.header())
+	}
+}

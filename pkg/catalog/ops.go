@@ -25,6 +25,9 @@ const (
 	OpCreateResource OpType = "create_resource"
 	OpRenameResource OpType = "rename_resource"
 	OpDeleteResource OpType = "delete_resource"
+	// OpSetResourceAttrs merges Resource.Attrs into a resource's
+	// attributes (an empty value removes one): D1's read_replication.
+	OpSetResourceAttrs OpType = "set_resource_attrs"
 )
 
 // Op is one catalog change, as carried in the Raft log. Which fields count
@@ -188,7 +191,7 @@ func (op Op) Validate() error {
 			return bad("token is required")
 		}
 		return text("token id", op.Token.ID, maxIDBytes, true)
-	case OpCreateResource, OpRenameResource, OpDeleteResource:
+	case OpCreateResource, OpRenameResource, OpDeleteResource, OpSetResourceAttrs:
 		r := op.Resource
 		if r == nil {
 			return bad("resource is required")
@@ -205,7 +208,7 @@ func (op Op) Validate() error {
 			}
 		}
 		return errors.Join(text("account id", r.AccountID, maxIDBytes, true), text("resource id", r.ID, maxIDBytes, true),
-			text("resource name", r.Name, maxNameBytes, op.Type != OpDeleteResource))
+			text("resource name", r.Name, maxNameBytes, op.Type != OpDeleteResource && op.Type != OpSetResourceAttrs))
 	default:
 		return bad("unknown operation")
 	}

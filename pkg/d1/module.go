@@ -27,6 +27,9 @@ type Options struct {
 	MaxDatabaseBytes int64
 	// QueryTimeout bounds a read request (default MaxQueryDuration).
 	QueryTimeout time.Duration
+	// MaxImportBytes bounds one import upload (default
+	// DefaultMaxImportBytes).
+	MaxImportBytes int64
 }
 
 // Module is D1 as a service of the node: SQLite databases, one file each,
@@ -38,6 +41,7 @@ type Module struct {
 	dir     string
 	wd      *writeDriver
 	metrics *metrics
+	files   *ioFiles // export dumps and import uploads (import_files.go)
 
 	mu      sync.Mutex
 	dbs     map[string]*database
@@ -75,6 +79,10 @@ func New(d service.Deps, opts Options) (*Module, error) {
 		_ = wd.close()
 		return nil, err
 	}
+	if m.files, err = newIOFiles(d.DataDir, opts.MaxImportBytes); err != nil {
+		_ = wd.close()
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -91,6 +99,7 @@ func (m *Module) RegisterGRPC(*grpc.Server) {}
 // Run implements service.Service: the janitor that drops the files of
 // deleted databases on every node.
 func (m *Module) Run(ctx context.Context) {
+	go m.files.sweepLoop(ctx, m.log)
 	m.dropDeleted()
 	for {
 		select {

@@ -43,8 +43,8 @@ func internalName(name string) bool {
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // dump writes database d as SQL text to w, from one read transaction, and
-// returns the applied index (the bookmark) it reflects: schema and rows of
-// each table in creation order, then sqlite_sequence's rows for them, then
+// returns the applied index (the bookmark) it reflects: the tables in
+// creation order, their rows, then sqlite_sequence's rows for them, then
 // indexes, triggers and views (after the rows, so triggers do not fire on
 // the import). Internal tables (sqlite_*, _cf_*) and virtual tables' shadow
 // tables are left out; a virtual table's rows are inserted through it.
@@ -96,10 +96,14 @@ func (d *database) dump(ctx context.Context, w io.Writer, opts wire.D1DumpOption
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintln(bw, ExportPragma)
-	for _, t := range tables {
-		if !opts.NoSchema {
+	if !opts.NoSchema {
+		// Every table before any row: a row's foreign key needs its
+		// parent table to exist, whatever the order they were created in.
+		for _, t := range tables {
 			fmt.Fprintf(bw, "%s;\n", t.sql)
 		}
+	}
+	for _, t := range tables {
 		if !opts.NoData {
 			if err := dumpRows(ctx, tx, bw, t); err != nil {
 				return 0, fmt.Errorf("dump rows of %s: %w", t.name, err)

@@ -1,10 +1,13 @@
 package d1
 
 import (
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -12,7 +15,9 @@ import (
 
 	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/api/apitest"
+	"github.com/edgeplane/edgeplane/pkg/service"
 	"github.com/edgeplane/edgeplane/pkg/wire"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func md5hex(s string) string {
@@ -115,9 +120,9 @@ func TestImportChecksumAndFlow(t *testing.T) {
 	apitest.WantError(t, e.do(http.MethodPost, path, ingest(id, md5hex(text), init.Filename)), http.StatusNotFound, api.CodeD1ImportNotFound)
 
 	for body, code := range map[string]int{
-		`{"action":"init","etag":"xyz"}`: api.CodeBadRequest,
-		`{"action":"drop"}`:              api.CodeBadRequest,
-		`{"action":"init","etag":1}`:     api.CodeMalformedJSON,
+		`{"action":"init","etag":"xyz"}`:              api.CodeBadRequest,
+		`{"action":"drop"}`:                           api.CodeBadRequest,
+		`{"action":"init","etag":1}`:                  api.CodeMalformedJSON,
 		`{"action":"poll","current_bookmark":"nope"}`: api.CodeBadRequest,
 	} {
 		apitest.WantError(t, e.do(http.MethodPost, path, body), http.StatusBadRequest, code)
@@ -180,12 +185,25 @@ func TestImportLimits(t *testing.T) {
 	if p, _ := json.Marshal(c.command); len(p) != MaxImportCommandBytes {
 		t.Fatalf("crafted command is %d bytes", len(p))
 	}
-	if _, err := big.m.proposeImport(t.Context(), c); err != nil {
-		t.Fatalf("command at the limit: %v", err)
+	// A module whose Propose only records what reaches it (applying 32 MiB
+	// of statements would test SQLite, not the bound).
+	var proposed int
+	probe, err := New(service.Deps{NodeID: apitest.Node, DataDir: t.TempDir(), Catalog: big.cat, Registerer: prometheus.NewRegistry(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Propose: func(_ context.Context, cmd []byte) ([]byte, error) {
+			proposed = len(cmd)
+			return []byte(`{"index":1}`), nil
+		}}, Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer probe.Close()
+	if _, err := probe.proposeImport(t.Context(), c); err != nil || proposed < MaxImportCommandBytes {
+		t.Fatalf("command at the limit: %v (%d bytes proposed)", err, proposed)
+	}
+	proposed = 0
 	c.Stmts[len(c.Stmts)-1].SQL += "c"
-	if _, err := big.m.proposeImport(t.Context(), c); !strings.Contains(fmt.Sprint(err), "over the") {
-		t.Fatalf("command one byte over the limit: %v", err)
+	if _, err := probe.proposeImport(t.Context(), c); !strings.Contains(fmt.Sprint(err), "over the") || proposed != 0 {
+		t.Fatalf("command one byte over the limit: %v (%d bytes proposed)", err, proposed)
 	}
 }
 

@@ -22,12 +22,6 @@ type D1ExportResponse = wire.D1ExportResponse
 // D1ImportResponse is the answer of an import action.
 type D1ImportResponse = wire.D1ImportResponse
 
-// D1Statement is one statement of a batch: SQL and its parameters.
-type D1Statement struct {
-	SQL    string `json:"sql"`
-	Params []any  `json:"params,omitempty"`
-}
-
 // maxImportPolls bounds how often Import asks for the state of an ingest
 // that did not complete within its request.
 const maxImportPolls = 60
@@ -122,25 +116,4 @@ func (d *D1) Import(ctx context.Context, id, etag string, r io.Reader) (D1Import
 		}
 	}
 	return res, nil
-}
-
-// Batch runs statements as one transaction (all or nothing) and returns
-// one result per statement, as columns and rows.
-func (d *D1) Batch(ctx context.Context, id string, stmts []D1Statement) ([]D1RawResult, error) {
-	var out []D1RawResult
-	if _, err := d.c.Do(ctx, http.MethodPost, d.path("/"+url.PathEscape(id)+"/raw"), map[string]any{"batch": stmts}, &out); err != nil {
-		return nil, fmt.Errorf("d1 batch: %w", err)
-	}
-	return out, nil
-}
-
-// SetReadReplication sets a database's read replication mode ("auto" or
-// "disabled") and returns the database.
-func (d *D1) SetReadReplication(ctx context.Context, id, mode string) (D1Database, error) {
-	var out D1Database
-	body := map[string]any{"read_replication": map[string]string{"mode": mode}}
-	if _, err := d.c.Do(ctx, http.MethodPut, d.path("/"+url.PathEscape(id)), body, &out); err != nil {
-		return D1Database{}, fmt.Errorf("d1 read replication: %w", err)
-	}
-	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -120,6 +121,32 @@ func TestImportAcrossTheCluster(t *testing.T) {
 	}
 	if got := userTables(waitConverged(t, c, dst.UUID)); fmt.Sprint(got) != fmt.Sprint(before) {
 		t.Fatalf("tables differ after export and import:\n%v\n%v", got, before)
+	}
+
+	// Read replication disabled through one node: once another node knows
+	// it (its catalog applied the change), its reads of the database are
+	// served at the leader's state.
+	var db d1.Database
+	cl.must(c.Member(1), http.MethodPut, base+"/"+dst.UUID, map[string]any{"read_replication": map[string]string{"mode": "disabled"}}, &db)
+	if db.ReadReplication.Mode != "disabled" {
+		t.Fatalf("PUT read_replication: %+v", db)
+	}
+	c.WaitFor("every node knows read replication is disabled", 10*time.Second, func() bool {
+		for _, m := range c.Up() {
+			var got d1.Database
+			if r, err := cl.do(m, http.MethodGet, base+"/"+dst.UUID, nil); err != nil || r.status != http.StatusOK ||
+				json.Unmarshal(r.env.Result, &got) != nil || got.ReadReplication.Mode != "disabled" {
+				return false
+			}
+		}
+		return true
+	})
+	var out []struct {
+		Meta d1.Meta `json:"meta"`
+	}
+	cl.must(c.Member(2), http.MethodPost, base+"/"+dst.UUID+"/query", map[string]string{"sql": "SELECT count(*) FROM t"}, &out)
+	if len(out) != 1 || !out[0].Meta.ServedByPrimary {
+		t.Fatalf("read with replication disabled: %+v", out)
 	}
 }
 

@@ -134,6 +134,9 @@ func newD1Cmd(a *app) *cobra.Command {
 			},
 		},
 		execute,
+		newD1ExportCmd(a, withDB),
+		newD1ImportCmd(a, withDB),
+		newD1MigrationsCmd(a, withDB),
 	)
 	return cmd
 }

@@ -25,6 +25,10 @@ const (
 	AccessRead
 	// AccessWrite is a route that writes whatever its method.
 	AccessWrite
+	// AccessSigned is a route that asks for no token because it checks a
+	// signature in its own URL (D1's export download and import upload,
+	// as Cloudflare's signed URLs). Its handler must verify every request.
+	AccessSigned
 )
 
 // caller is who authenticated a request.

@@ -101,6 +101,18 @@ const (
 	// CodeD1Behind is a read whose bookmark this replica did not reach
 	// within D1's wait (503; retry, or send it with consistency=strong).
 	CodeD1Behind = 7503
+	// CodeD1ImportTooLarge is an import upload over the node's limit, or an
+	// ingest whose statements do not fit one Raft command (413).
+	CodeD1ImportTooLarge = 7504
+	// CodeD1ImportChecksum is an upload whose MD5 is not the etag given at
+	// init, or an ingest naming another etag (400).
+	CodeD1ImportChecksum = 7505
+	// CodeD1SignedURL is a signed upload or download URL that is expired,
+	// tampered with or names no file (403, or 404 for a missing file).
+	CodeD1SignedURL = 7506
+	// CodeD1ImportNotFound is an ingest or poll naming an upload this node
+	// does not hold (never uploaded, already ingested, or expired) (404).
+	CodeD1ImportNotFound = 7507
 	// CodeKVStorageQuota is a write that would take a namespace past its
 	// storage quota (413).
 	CodeKVStorageQuota = 10042

@@ -128,7 +128,7 @@ func (s *Server) MountAccess(pattern, service string, access Access, maxBody int
 	if maxBody <= 0 {
 		maxBody = s.cfg.MaxBodyBytes
 	}
-	s.register(pattern, s.route(pattern, service, true, maxBody, h))
+	s.register(pattern, s.route(pattern, service, access != AccessSigned, maxBody, h))
 	s.noteRawTail(pattern)
 }
 

@@ -132,7 +132,7 @@ func (c *Catalog) apply(op Op) Result {
 		t.ModifiedAt = op.At
 		c.st.Tokens[t.ID] = t
 		return Result{}
-	case OpCreateResource, OpRenameResource, OpDeleteResource:
+	case OpCreateResource, OpRenameResource, OpDeleteResource, OpSetResourceAttrs:
 		return c.applyResource(op)
 	default:
 		return failure("invalid", "unknown catalog operation %q", op.Type)
@@ -231,6 +231,27 @@ func (c *Catalog) applyResource(op Op) Result {
 			return failure("exists", "%s named %q", r.Kind, r.Name)
 		}
 		cur.Name = r.Name
+		c.st.Resources[key] = cur
+		return Result{Resource: &cur}
+	case OpSetResourceAttrs:
+		if !exists {
+			return failure("not_found", "%s %s", r.Kind, r.ID)
+		}
+		attrs := maps.Clone(cur.Attrs)
+		for k, v := range r.Attrs {
+			if attrs == nil {
+				attrs = make(map[string]string)
+			}
+			if v == "" {
+				delete(attrs, k)
+			} else {
+				attrs[k] = v
+			}
+		}
+		if len(attrs) > maxAttrs {
+			return failure("invalid", "%s %s would hold %d attributes, over %d", r.Kind, r.ID, len(attrs), maxAttrs)
+		}
+		cur.Attrs = attrs
 		c.st.Resources[key] = cur
 		return Result{Resource: &cur}
 	default: // OpDeleteResource

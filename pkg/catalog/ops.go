@@ -28,6 +28,9 @@ const (
 	// OpSetClusterID records the cluster id in a catalog initialized before
 	// init carried one; the first id recorded stays.
 	OpSetClusterID OpType = "set_cluster_id"
+	// OpSetResourceAttrs merges Resource.Attrs into a resource's
+	// attributes (an empty value removes one): D1's read_replication.
+	OpSetResourceAttrs OpType = "set_resource_attrs"
 )
 
 // Op is one catalog change, as carried in the Raft log. Which fields count
@@ -207,7 +210,7 @@ func (op Op) Validate() error {
 			return bad("token is required")
 		}
 		return text("token id", op.Token.ID, maxIDBytes, true)
-	case OpCreateResource, OpRenameResource, OpDeleteResource:
+	case OpCreateResource, OpRenameResource, OpDeleteResource, OpSetResourceAttrs:
 		r := op.Resource
 		if r == nil {
 			return bad("resource is required")
@@ -224,7 +227,7 @@ func (op Op) Validate() error {
 			}
 		}
 		return errors.Join(text("account id", r.AccountID, maxIDBytes, true), text("resource id", r.ID, maxIDBytes, true),
-			text("resource name", r.Name, maxNameBytes, op.Type != OpDeleteResource))
+			text("resource name", r.Name, maxNameBytes, op.Type != OpDeleteResource && op.Type != OpSetResourceAttrs))
 	default:
 		return bad("unknown operation")
 	}

@@ -63,7 +63,7 @@ func (m *Module) DatabaseKind() api.ResourceKind {
 func (m *Module) view(r catalog.Resource) any {
 	v := Database{UUID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC().Format(time.RFC3339Nano),
 		Version: "production", PrimaryLocationHint: r.Attrs["primary_location_hint"]}
-	v.ReadReplication.Mode = "auto"
+	v.ReadReplication.Mode = readReplicationMode(r)
 	path := dbPath(m.dir, r.ID)
 	if st, err := os.Stat(path); err == nil {
 		v.FileSize = st.Size()
@@ -92,15 +92,23 @@ func (d *database) stats() (int, int64) {
 // them, so the answer and the next read here see the write).
 func (m *Module) Routes() []service.Route {
 	return []service.Route{
-		{Pattern: "POST " + dbBase + "/query", MaxBody: MaxBodyBytes, Placement: router.PerRequest(placeQuery), Handler: m.handler(false)},
-		{Pattern: "POST " + dbBase + "/raw", MaxBody: MaxBodyBytes, Placement: router.PerRequest(placeQuery), Handler: m.handler(true)},
+		{Pattern: "POST " + dbBase + "/query", MaxBody: MaxBodyBytes, Placement: router.PerRequest(m.placeQuery), Handler: m.primaryReads(m.handler(false))},
+		{Pattern: "POST " + dbBase + "/raw", MaxBody: MaxBodyBytes, Placement: router.PerRequest(m.placeQuery), Handler: m.primaryReads(m.handler(true))},
+		// Export, import and read replication (export.go, import.go, readrepl.go).
+		{Pattern: "POST " + dbBase + "/export", Access: service.AccessRead, Placement: router.Here(), Handler: http.HandlerFunc(m.exportHandler)},
+		{Pattern: "POST " + dbBase + "/import", Placement: router.Here(), Handler: http.HandlerFunc(m.importHandler)},
+		{Pattern: "PUT " + dbBase, Placement: router.Here(), Handler: http.HandlerFunc(m.readReplicationHandler)},
+		{Pattern: "PATCH " + dbBase, Placement: router.Here(), Handler: http.HandlerFunc(m.readReplicationHandler)},
+		{Pattern: downloadPattern, Access: api.AccessSigned, Placement: router.AtNearest(nodeHolder), Handler: http.HandlerFunc(m.downloadHandler)},
+		{Pattern: uploadPattern, Access: api.AccessSigned, MaxBody: m.files.maxImport, Placement: router.AtNearest(nodeHolder), Handler: http.HandlerFunc(m.uploadHandler)},
 	}
 }
 
-// placeQuery serves a strong request on the Raft leader (one hop through
-// the router's forwarding) and every other request where it arrived.
-func placeQuery(r *http.Request) router.Placement {
-	if strongRequest(r) {
+// placeQuery serves on the Raft leader (one hop through the router's
+// forwarding) a strong request and every read of a database whose read
+// replication is disabled, and every other request where it arrived.
+func (m *Module) placeQuery(r *http.Request) router.Placement {
+	if strongRequest(r) || !m.replicaReads(r.PathValue("account_id"), r.PathValue("database_id")) {
 		return router.AtLeader()
 	}
 	return router.Here()

@@ -30,6 +30,9 @@ type Options struct {
 	// MaxWriteSteps bounds the SQLite instructions of one write command
 	// (default DefaultWriteSteps): the deterministic time limit of writes.
 	MaxWriteSteps int64
+	// MaxImportBytes bounds one import upload (default
+	// DefaultMaxImportBytes).
+	MaxImportBytes int64
 }
 
 // Module is D1 as a service of the node: SQLite databases, one file each,
@@ -41,6 +44,7 @@ type Module struct {
 	dir     string
 	wd      *writeDriver
 	metrics *metrics
+	files   *ioFiles // export dumps and import uploads (import_files.go)
 
 	mu      sync.Mutex
 	dbs     map[string]*database
@@ -84,6 +88,10 @@ func New(d service.Deps, opts Options) (*Module, error) {
 		_ = wd.close()
 		return nil, err
 	}
+	if m.files, err = newIOFiles(d.DataDir, opts.MaxImportBytes); err != nil {
+		_ = wd.close()
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -101,6 +109,7 @@ func (m *Module) RegisterGRPC(*grpc.Server) {}
 // deleted databases on every node, and the replica lag tracker.
 func (m *Module) Run(ctx context.Context) {
 	go m.trackLag(ctx)
+	go m.files.sweepLoop(ctx, m.log)
 	m.dropDeleted()
 	for {
 		select {

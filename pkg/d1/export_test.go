@@ -1,6 +1,7 @@
 package d1
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -142,6 +143,18 @@ func TestExportOptions(t *testing.T) {
 		r := post(body)
 		if r.status != http.StatusBadRequest || !strings.Contains(r.body, fmt.Sprintf(`"code":%d`, code)) {
 			t.Errorf("%s: %d %s", body, r.status, r.body)
+		}
+	}
+	// dump_options.tables: MaxStatements names are read (here: unknown
+	// tables), one more is refused before anything is read.
+	names := make([]string, MaxStatements+1)
+	for i := range names {
+		names[i] = fmt.Sprintf("t%d", i)
+	}
+	for n, code := range map[int]int{MaxStatements: api.CodeD1SQL, MaxStatements + 1: api.CodeBadRequest} {
+		b, _ := json.Marshal(wire.D1ExportRequest{OutputFormat: "polling", DumpOptions: wire.D1DumpOptions{Tables: names[:n]}})
+		if r := post(string(b)); r.status != http.StatusBadRequest || !strings.Contains(r.body, fmt.Sprintf(`"code":%d`, code)) {
+			t.Errorf("%d tables: %d %.200s", n, r.status, r.body)
 		}
 	}
 	// A bookmark this replica never reaches: 503, as a read.

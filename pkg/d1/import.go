@@ -272,14 +272,12 @@ func (c importCmd) chunkRange(failed int) string {
 // importCommand splits, checks and packs a file's statements into one
 // command, and returns how many statements it holds.
 func importCommand(account, id, text string) (importCmd, int, error) {
-	stmts, err := splitStatements(text)
-	if err != nil {
-		return importCmd{}, 0, sqlError("%v: SQLITE_ERROR", err)
-	}
-	if len(stmts) == 0 {
-		return importCmd{}, 0, sqlError("the file holds no SQL statements: SQLITE_ERROR")
-	}
-	c := importCmd{command: command{Account: account, DB: id, Now: time.Now().UnixMilli(), Seed: rand.Uint64()}, total: len(stmts)}
+	return importCommandWindow(account, id, text, importWindow)
+}
+
+// importCommandWindow is importCommand lexing window bytes at a time.
+func importCommandWindow(account, id, text string, window int) (importCmd, int, error) {
+	c := importCmd{command: command{Account: account, DB: id, Now: time.Now().UnixMilli(), Seed: rand.Uint64()}}
 	var cur strings.Builder
 	flush := func() {
 		if cur.Len() > 0 {
@@ -287,29 +285,43 @@ func importCommand(account, id, text string) (importCmd, int, error) {
 			cur.Reset()
 		}
 	}
-	for i, s := range stmts {
+	n := 0
+	err := splitFile(text, window, func(s statement) error {
+		n++
 		if _, err := classify(s); err != nil {
-			return importCmd{}, 0, sqlError("statement %d: %v: SQLITE_AUTH", i+1, err)
+			return sqlError("statement %d: %v: SQLITE_AUTH", n, err)
 		}
 		sql := rewriteCurrent(s)
 		if len(sql) > MaxStatementBytes {
-			return importCmd{}, 0, sqlError("statement %d is %d bytes, the limit is %d: SQLITE_TOOBIG", i+1, len(sql), MaxStatementBytes)
+			return sqlError("statement %d is %d bytes, the limit is %d: SQLITE_TOOBIG", n, len(sql), MaxStatementBytes)
 		}
 		if cur.Len() > 0 && cur.Len()+2+len(sql) > MaxStatementBytes {
 			flush()
 		}
 		if cur.Len() == 0 {
-			c.firstStmt = append(c.firstStmt, i+1)
+			c.firstStmt = append(c.firstStmt, n)
 		} else {
 			cur.WriteString(";\n")
 		}
 		cur.WriteString(sql)
+		return nil
+	})
+	if err != nil {
+		var he *api.HTTPError
+		if errors.As(err, &he) {
+			return importCmd{}, 0, err
+		}
+		return importCmd{}, 0, sqlError("%v: SQLITE_ERROR", err)
+	}
+	if n == 0 {
+		return importCmd{}, 0, sqlError("the file holds no SQL statements: SQLITE_ERROR")
 	}
 	flush()
+	c.total = n
 	if len(c.Stmts) > MaxStatements {
 		return importCmd{}, 0, importTooLarge("the file packs into %d texts of statements, over the %d of one command: split the file", len(c.Stmts), MaxStatements)
 	}
-	return c, len(stmts), nil
+	return c, n, nil
 }
 
 // proposeImport checks the command's size against MaxImportCommandBytes

@@ -208,7 +208,8 @@ func TestImportLimits(t *testing.T) {
 }
 
 // FuzzImportCommand: whatever the file, packing never panics, never makes
-// a text over the statement limit, and each packed text splits back into
+// a text over the statement limit, gives the same texts whatever the
+// window the file is lexed in, and each packed text splits back into
 // exactly the statements it was made of.
 func FuzzImportCommand(f *testing.F) {
 	for _, s := range []string{
@@ -216,12 +217,21 @@ func FuzzImportCommand(f *testing.F) {
 		"INSERT INTO t VALUES ('a;b'); -- c;\nINSERT INTO t VALUES (CURRENT_TIMESTAMP)", "/* ; */ SELECT \"x;\" FROM [a;b]",
 		ExportPragma + "\nCREATE TABLE t(x);\nINSERT INTO \"t\" (\"x\") VALUES(X'00ff');",
 	} {
-		f.Add(s)
+		f.Add(s, uint8(3))
 	}
-	f.Fuzz(func(t *testing.T, text string) {
-		c, n, err := importCommand("acc", "db", text)
+	f.Fuzz(func(t *testing.T, text string, window uint8) {
+		// A small window puts its edges everywhere: the statements must be
+		// those of splitting the whole text at once.
+		c, n, err := importCommandWindow("acc", "db", text, int(window)+1)
+		whole, _, wholeErr := importCommand("acc", "db", text)
+		if (err == nil) != (wholeErr == nil) {
+			t.Fatalf("window %d: %v; whole file: %v", int(window)+1, err, wholeErr)
+		}
 		if err != nil {
 			return
+		}
+		if fmt.Sprint(c.Stmts) != fmt.Sprint(whole.Stmts) {
+			t.Fatalf("window %d packs %q; the whole file %q", int(window)+1, c.Stmts, whole.Stmts)
 		}
 		stmts, _ := splitStatements(text)
 		if n != len(stmts) {

@@ -277,6 +277,7 @@ func TestBookmarksAndStrongReadsOnALaggingReplica(t *testing.T) {
 		t.Fatalf("isolated replica answered %+v", out[0])
 	}
 	c.Heal()
+	waitConverged(t, c, db.UUID) // a loaded machine may take seconds to resume replication after a heal
 	// Slow links: the replica waits for the bookmark, then answers.
 	c.SetLatency(c.Member(lag).Region, leader.Region, 150*time.Millisecond)
 	r = cl.must(writer, http.MethodPost, q, map[string]any{"sql": "INSERT INTO t VALUES (2)"}, nil)
@@ -306,7 +307,7 @@ func TestKillLeaderDuringWrites(t *testing.T) {
 	var db d1.Database
 	cl.must(c.Member(0), http.MethodPost, base, map[string]string{"name": "kill"}, &db)
 	q := base + "/" + db.UUID + "/query"
-	cl.must(c.Member(0), http.MethodPost, q, map[string]any{"sql": "CREATE TABLE t(k INTEGER PRIMARY KEY)"}, nil)
+	cl.must(c.Member(0), http.MethodPost, q, map[string]any{"sql": "CREATE TABLE IF NOT EXISTS t(k INTEGER PRIMARY KEY)"}, nil)
 	leader := c.WaitLeader(10 * time.Second)
 	li := c.Index(leader)
 	var others []*testcluster.Member
@@ -363,7 +364,17 @@ func TestKillLeaderDuringWrites(t *testing.T) {
 	} else {
 		t.Logf("new leader after %v", elected)
 	}
+	// Writes go on under the new leader, until enough were acknowledged to
+	// judge (bounded: a loaded machine answers slowly).
 	time.Sleep(1500 * time.Millisecond)
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 40 {
+			break
+		}
+	}
 	close(stop)
 	wg.Wait()
 	waitConverged(t, c, db.UUID)

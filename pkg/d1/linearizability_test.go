@@ -244,7 +244,8 @@ func TestLinearizableUnderLeaderKillAndPartition(t *testing.T) {
 	// leader off, heal.
 	time.Sleep(time.Second)
 	leader := c.WaitLeader(10 * time.Second)
-	t.Logf("%s: %d operations before the faults", time.Now().Format("15:04:05.000"), len(h.ops))
+	acked, reads := h.counts()
+	t.Logf("before the faults: %d acknowledged writes, %d strong reads", acked, reads)
 	li := c.Index(leader)
 	c.Kill(li)
 	t.Logf("killed leader %s", leader.ID)
@@ -271,7 +272,7 @@ func TestLinearizableUnderLeaderKillAndPartition(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	acked, reads := h.counts()
+	acked, reads = h.counts()
 	t.Logf("history: %d writes (%d acknowledged), %d strong reads", acked+countUnknown(h), acked, reads)
 	if acked < 30 || reads < 30 {
 		t.Fatalf("too few operations to judge: %d acknowledged writes, %d reads", acked, reads)

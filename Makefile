@@ -10,7 +10,7 @@ LDFLAGS   := -X $(MODULE)/pkg/version.Version=$(VERSION)
 BINDIR    ?= bin
 PROTOS    := proto/edge/v1/node.proto proto/edge/v1/kv.proto proto/edge/v1/consensus.proto
 
-.PHONY: all build test vet fmt-check proto proto-tools bench-kv bench-wrk run
+.PHONY: all build test vet fmt-check proto proto-tools bench-kv bench-d1 bench-wrk run
 
 all: build
 
@@ -49,6 +49,20 @@ bench-kv: build
 	@eval "$$(bash scripts/bench-peers.sh start)"; \
 	bin/edgectl bench kv --redis "$$REDIS" --etcd "$$ETCD" $(BENCH_FLAGS); rc=$$?; \
 	bash scripts/bench-peers.sh stop; exit $$rc
+
+## bench-d1: D1 INSERT latency and throughput, batches and replica reads beside a plain SQLite file, on a
+## 1-node then a 3-node local cluster (edgectl dev up on BENCH_D1_IP, plain HTTP); BENCH_FLAGS go to edgectl
+BENCH_D1_IP ?= 127.0.70.1
+BENCH_D1_DIR ?= /tmp/edgeplane-bench-d1
+bench-d1: build
+	@set -e; for n in 1 3; do \
+		bin/edgectl dev down --dir "$(BENCH_D1_DIR)" --purge >/dev/null 2>&1 || true; \
+		env="$$(bin/edgectl dev up --nodes $$n --insecure --dir "$(BENCH_D1_DIR)" --base-ip $(BENCH_D1_IP) | grep '^export ')"; \
+		eval "$$env"; echo "== $$n node(s)"; \
+		rc=0; bin/edgectl bench d1 $(BENCH_FLAGS) || rc=$$?; \
+		bin/edgectl dev down --dir "$(BENCH_D1_DIR)" --purge >/dev/null; \
+		[ $$rc -eq 0 ] || exit $$rc; \
+	done
 
 ## bench-wrk: the same GET/PUT workload driven by wrk (installed from Debian when missing), to cross-check
 ## edgectl's load generator against the one of the project's baselines; EDGE_ENDPOINT/EDGE_TOKEN select the node

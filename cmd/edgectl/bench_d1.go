@@ -83,6 +83,10 @@ type d1PhaseResult struct {
 	P99Ms      float64 `json:"p99_ms"`
 	MaxMs      float64 `json:"max_ms"`
 	FirstError string  `json:"first_error,omitempty"`
+	// ServerCPUPerRowUS is the CPU every node of the cluster spent per row
+	// (from their /metrics), when they report it: a figure that depends
+	// less on what else the machine runs than the rates do.
+	ServerCPUPerRowUS float64 `json:"server_cpu_us_per_row,omitempty"`
 }
 
 // d1Ratio is edgeplane's rows/s over plain SQLite's for one phase.
@@ -238,7 +242,7 @@ func runBenchD1(ctx context.Context, a *app, cfg d1BenchConfig) (d1BenchReport, 
 	rep := d1BenchReport{WriteEndpoint: writer.endpoint, WriteNode: writer.id, WriteRole: writer.role(len(nodes)),
 		ReadEndpoint: reader.endpoint, ReadNode: reader.id, ReadRole: reader.role(len(nodes)), Nodes: len(nodes),
 		Concurrency: cfg.concurrency, BatchRows: cfg.batch, ValueBytes: cfg.valueSize, PhaseSecs: cfg.duration.Seconds()}
-	edge := &d1EdgeTarget{token: a.token, account: acc, db: db.UUID, timeout: a.timeout, tls: tlsCfg,
+	edge := &d1EdgeTarget{token: a.token, account: acc, db: db.UUID, timeout: a.timeout, tls: tlsCfg, all: eps, scrape: a.httpClient(),
 		writeEP: writer.endpoint, readEP: reader.endpoint,
 		caught: func(ctx context.Context, rows int64) error {
 			return waitReplicaRows(ctx, a, reader.endpoint, acc, db.UUID, rows)
@@ -323,12 +327,16 @@ func printBenchD1(a *app, rep d1BenchReport) error {
 	fmt.Fprintf(a.stdout, "D1 bench: %d node(s); writes to %s (%s, %s), reads on %s (%s, %s); %d clients, batches of %d rows, %d-byte values, %gs per phase\n\n",
 		rep.Nodes, rep.WriteEndpoint, rep.WriteNode, rep.WriteRole, rep.ReadEndpoint, rep.ReadNode, rep.ReadRole,
 		rep.Concurrency, rep.BatchRows, rep.ValueBytes, rep.PhaseSecs)
-	t := newTable(a.stdout, "TARGET", "PHASE", "CLIENTS", "REQ/S", "ROWS/S", "P50", "P99", "MAX", "REQUESTS", "ERRORS")
+	t := newTable(a.stdout, "TARGET", "PHASE", "CLIENTS", "REQ/S", "ROWS/S", "P50", "P99", "MAX", "REQUESTS", "ERRORS", "SRV CPU/ROW")
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "ms" }
 	for _, r := range rep.Results {
+		cpu := "-"
+		if r.ServerCPUPerRowUS > 0 {
+			cpu = strconv.FormatFloat(r.ServerCPUPerRowUS, 'f', 1, 64) + "us"
+		}
 		t.row(r.Target, r.Phase, strconv.Itoa(r.Clients), strconv.FormatFloat(r.ReqPerSec, 'f', 0, 64),
 			strconv.FormatFloat(r.RowsPerSec, 'f', 0, 64), f(r.P50Ms), f(r.P99Ms), f(r.MaxMs),
-			strconv.FormatUint(r.Requests, 10), strconv.FormatUint(r.Errors, 10))
+			strconv.FormatUint(r.Requests, 10), strconv.FormatUint(r.Errors, 10), cpu)
 	}
 	if err := t.flush(); err != nil {
 		return err

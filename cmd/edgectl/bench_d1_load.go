@@ -83,6 +83,12 @@ func runD1Phases(ctx context.Context, t d1BenchTarget, cfg d1BenchConfig) ([]d1P
 			conns = append(conns, c)
 		}
 		written := next.Load()
+		cr, ok := t.(costReader)
+		var before serverCost
+		var costErr error
+		if ok {
+			before, costErr = cr.cost(ctx)
+		}
 		res := runD1Phase(ctx, t.name(), p, conns, cfg.duration, func(ctx context.Context, c d1BenchConn, r *rand.Rand) error {
 			switch {
 			case !p.write:
@@ -95,6 +101,12 @@ func runD1Phases(ctx context.Context, t d1BenchTarget, cfg d1BenchConfig) ([]d1P
 		})
 		for _, c := range conns {
 			_ = c.close()
+		}
+		if ok && costErr == nil && res.Rows > 0 {
+			if after, err := cr.cost(ctx); err == nil {
+				d := after.sub(before)
+				res.ServerCPUPerRowUS = d.CPUSeconds * 1e6 / float64(res.Rows)
+			}
 		}
 		out = append(out, res)
 		if ctx.Err() != nil {
@@ -158,6 +170,8 @@ func runD1Phase(ctx context.Context, target string, p d1Phase, conns []d1BenchCo
 // node, reads on another.
 type d1EdgeTarget struct {
 	token, account, db string
+	all                []string     // every node's endpoint, for the CPU they spend
+	scrape             *http.Client // for /metrics
 	timeout            time.Duration
 	tls                *tls.Config
 	writeEP, readEP    string
@@ -165,6 +179,22 @@ type d1EdgeTarget struct {
 }
 
 func (t *d1EdgeTarget) name() string { return "edgeplane" }
+
+// cost sums the CPU every node of the cluster reports: writes cost CPU on
+// every replica.
+func (t *d1EdgeTarget) cost(ctx context.Context) (serverCost, error) {
+	var sum serverCost
+	for _, ep := range t.all {
+		c, err := scrapeCost(ctx, t.scrape, ep)
+		if err != nil {
+			return serverCost{}, err
+		}
+		sum.CPUSeconds += c.CPUSeconds
+		sum.AllocBytes += c.AllocBytes
+		sum.GCCycles += c.GCCycles
+	}
+	return sum, nil
+}
 
 func (t *d1EdgeTarget) replicaCaught(ctx context.Context, rows int64) error {
 	return t.caught(ctx, rows)

@@ -57,10 +57,6 @@ func (d *database) size(ctx context.Context) int64 {
 	return n
 }
 
-// readSize is the size as the read connections see it, for requests
-// (which must not use the apply loop's connection).
-func (d *database) readSize(ctx context.Context) int64 {
-	var n int64
-	_ = d.r.QueryRowContext(ctx, sizeQuery).Scan(&n)
-	return n
-}
+// readSize is the size after the last apply, for requests (which must not
+// use the apply loop's connection).
+func (d *database) readSize(context.Context) int64 { return d.sizeBytes.Load() }

@@ -259,6 +259,7 @@ func (b *batch) commit(res []applyResult) {
 			} else {
 				t.d.applied.Store(t.last)
 				t.d.lastNow = t.now
+				t.d.sizeBytes.Store(t.d.size(ctx))
 				moved = true
 			}
 		}

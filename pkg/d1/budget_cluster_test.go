@@ -23,6 +23,8 @@ func TestRunawayWriteAtThreeNodes(t *testing.T) {
 		services = append(services, f)
 	}
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Services: services})
+	c.WaitLeader(30 * time.Second)
+	c.WaitReady(30 * time.Second)
 	cl := client{t, c}
 	acct := accountID(t, c)
 	base := "/client/v4/accounts/" + acct + "/d1/database"

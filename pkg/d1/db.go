@@ -52,6 +52,11 @@ type database struct {
 	// reaches acked, so the next read on this node still sees the write.
 	acked   atomic.Uint64
 	lastNow int64 // clock of that entry (apply loop only)
+	// sizeBytes is the file's size after the last apply, for answers.
+	sizeBytes atomic.Int64
+
+	rmu    sync.Mutex
+	rstmts map[string]*sql.Stmt // prepared statements of the read pool
 }
 
 func dbPath(dir, id string) string { return filepath.Join(dir, id+".sqlite") }
@@ -123,8 +128,12 @@ func openDatabase(wd *writeDriver, dir, id string, maxBytes int64) (*database, e
 	if err != nil {
 		return fail(err)
 	}
-	d.r.SetMaxOpenConns(8)
-	d.r.SetMaxIdleConns(2)
+	// Every read connection stays open: closing one (2 idle of 8 before)
+	// made busy readers open SQLite files and prepare statements again.
+	d.r.SetMaxOpenConns(readConns)
+	d.r.SetMaxIdleConns(readConns)
+	d.rstmts = make(map[string]*sql.Stmt)
+	d.sizeBytes.Store(d.size(ctx))
 	return d, nil
 }
 
@@ -134,7 +143,14 @@ func (d *database) close() error {
 		return nil
 	}
 	d.closed = true
-	return errors.Join(d.wcache.close(), d.r.Close(), d.wc.Close(), d.w.Close())
+	d.rmu.Lock()
+	var errs []error
+	for k, st := range d.rstmts {
+		errs = append(errs, st.Close())
+		delete(d.rstmts, k)
+	}
+	d.rmu.Unlock()
+	return errors.Join(append(errs, d.wcache.close(), d.r.Close(), d.wc.Close(), d.w.Close())...)
 }
 
 // SQLite limit ids (sqlite3_limit).
@@ -261,4 +277,66 @@ func casMax(v *atomic.Uint64, x uint64) {
 			return
 		}
 	}
+}
+
+// readConns is the size of each database's pool of query_only connections.
+const readConns = 8
+
+// readStmt returns the read pool's prepared statement of text, preparing
+// it on first use; nil when the cache is full or preparing failed (the
+// caller then runs the text directly, and meets the error there). Cached
+// statements are never evicted while the database is open: a reader may be
+// using one.
+func (d *database) readStmt(ctx context.Context, text string) *sql.Stmt {
+	d.rmu.Lock()
+	defer d.rmu.Unlock()
+	if st := d.rstmts[text]; st != nil {
+		return st
+	}
+	if len(d.rstmts) >= maxCachedStmts {
+		return nil
+	}
+	st, err := d.r.PrepareContext(ctx, text)
+	if err != nil {
+		return nil
+	}
+	d.rstmts[text] = st
+	return st
+}
+
+// query runs one read statement in tx (a transaction of the read pool)
+// and collects its rows.
+func (d *database) query(ctx context.Context, tx *sql.Tx, text string, args []any) (stmtResult, error) {
+	start := time.Now()
+	var rows *sql.Rows
+	var err error
+	if st := d.readStmt(ctx, text); st != nil {
+		rows, err = tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.QueryContext(ctx, text, args...)
+	}
+	if err != nil {
+		return stmtResult{}, err
+	}
+	res, err := collectRows(rows)
+	if err != nil {
+		return stmtResult{}, err
+	}
+	res.Duration = float64(time.Since(start).Microseconds()) / 1000
+	return res, nil
+}
+
+// appliedQuery reads the applied index inside a read transaction.
+const appliedQuery = "SELECT coalesce((SELECT v FROM " + metaTable + " WHERE k = 'applied'), 0)"
+
+// readApplied is the applied index the read transaction tx sees.
+func (d *database) readApplied(ctx context.Context, tx *sql.Tx) (uint64, error) {
+	var at int64
+	var err error
+	if st := d.readStmt(ctx, appliedQuery); st != nil {
+		err = tx.StmtContext(ctx, st).QueryRowContext(ctx).Scan(&at)
+	} else {
+		err = tx.QueryRowContext(ctx, appliedQuery).Scan(&at)
+	}
+	return uint64(at), err
 }

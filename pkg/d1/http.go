@@ -384,13 +384,13 @@ func (d *database) read(ctx context.Context, p parsed) ([]stmtResult, uint64, er
 		return nil, 0, err
 	}
 	defer tx.Rollback()
-	var at int64
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT v FROM "+metaTable+" WHERE k = 'applied'), 0)").Scan(&at); err != nil {
+	at, err := d.readApplied(ctx, tx)
+	if err != nil {
 		return nil, 0, err
 	}
 	var out []stmtResult
 	for i, s := range p.stmts {
-		r, err := execStatement(ctx, tx, s.SQL, p.args[i], false)
+		r, err := d.query(ctx, tx, s.SQL, p.args[i])
 		if err != nil {
 			var se *sqlite.Error
 			if errors.As(err, &se) && se.Code()&0xff == 8 { // SQLITE_READONLY

@@ -270,3 +270,17 @@ func (r *Replicator) fetchFrom(ctx context.Context, node, obj string, b Ballot) 
 
 // majority is the number of nodes that make a majority of n.
 func majority(n int) int { return n/2 + 1 }
+
+// Close closes every Object this node has open (their waiting Commits
+// return ErrClosed). Call it before closing the Store.
+func (r *Replicator) Close() {
+	r.mu.Lock()
+	objs := make([]*Object, 0, len(r.open))
+	for o := range r.open {
+		objs = append(objs, o)
+	}
+	r.mu.Unlock()
+	for _, o := range objs {
+		o.Close()
+	}
+}

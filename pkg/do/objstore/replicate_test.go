@@ -325,3 +325,38 @@ func TestCrashedReplicaRestartsAndCatchesUp(t *testing.T) {
 		t.Fatalf("after the owner's restart: %v", keys)
 	}
 }
+
+// TestRecordedSetIsConsulted: the new replica set's only old member holds
+// an older state; the newest acknowledged writes live only on old members
+// outside the new set. Open finds them through the set recorded with the
+// state it found.
+func TestRecordedSetIsConsulted(t *testing.T) {
+	ids := []string{"a", "b", "c", "e", "f"}
+	c := newCluster(t, ids...)
+	obj := objID(7)
+	o := c.mustOpen("a", obj, "a", "b", "c")
+	if err := commit(o, put("old", "1")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "c has the first write", func() bool { return readAll(t, c.node("c"), obj)["old"] == "1" })
+	rejoin := c.isolate("c")
+	for i := range 5 {
+		if err := commit(o, put(fmt.Sprintf("new%d", i), "2")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o.Close()
+	c.crash("a")
+	rejoin()
+	// New set: c (older state), e and f (nothing). b holds the newest
+	// writes but is not in the set.
+	o2 := c.mustOpen("e", obj, "e", "c", "f")
+	defer o2.Close()
+	got, err := o2.Get([]string{"old", "new0", "new4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("new owner reads %q, want old, new0 and new4", got)
+	}
+}

@@ -120,8 +120,8 @@ func TestInstallStateValidation(t *testing.T) {
 			h.Entries[0].Key = "c"
 			return h
 		}()},
-		"more entries than announced": {func() *edgev1.DOStateChunk { h := header(); h.TotalEntries = 1; return h }()},
-		"fewer entries than announced": {func() *edgev1.DOStateChunk { h := header(); h.TotalEntries = 3; return h }()},
+		"more entries than announced":   {func() *edgev1.DOStateChunk { h := header(); h.TotalEntries = 1; return h }()},
+		"fewer entries than announced":  {func() *edgev1.DOStateChunk { h := header(); h.TotalEntries = 3; return h }()},
 		"accepted under another ballot": {func() *edgev1.DOStateChunk { h := header(); h.Accepted = pb(1, "a"); return h }()},
 		"no replica set":                {func() *edgev1.DOStateChunk { h := header(); h.Replicas = nil; return h }()},
 		"second chunk names another object": {

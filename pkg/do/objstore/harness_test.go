@@ -59,7 +59,20 @@ func (c *tcluster) resolve(id string) (string, bool) {
 // start opens node id's store on fs and serves its gRPC on a new port.
 func (c *tcluster) start(id string, fs *vfs.MemFS) *tnode {
 	c.t.Helper()
-	store, err := Open("/db", Options{FS: fs})
+	n := c.startFS(id, "/db", fs)
+	n.fs = fs
+	return n
+}
+
+// startFS opens node id's store in dir of fs (nil: the OS) and serves its
+// gRPC on a new port.
+func (c *tcluster) startFS(id, dir string, fs vfs.FS) *tnode {
+	c.t.Helper()
+	opts := Options{FS: fs}
+	if fs == vfs.Default {
+		opts.FS = nil
+	}
+	store, err := Open(dir, opts)
 	if err != nil {
 		c.t.Fatalf("open store of %s: %v", id, err)
 	}
@@ -77,7 +90,7 @@ func (c *tcluster) start(id string, fs *vfs.MemFS) *tnode {
 		c.t.Fatal(err)
 	}
 	go func() { _ = srv.Serve(lis) }()
-	n := &tnode{id: id, fs: fs, store: store, rep: rep, reg: reg, srv: srv, pool: pool, up: true}
+	n := &tnode{id: id, store: store, rep: rep, reg: reg, srv: srv, pool: pool, up: true}
 	c.mu.Lock()
 	c.addrs[id] = lis.Addr().String()
 	c.nodes[id] = n

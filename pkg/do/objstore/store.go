@@ -236,6 +236,27 @@ func (s *Store) Accept(obj string, req AcceptRequest) (AcceptResult, Meta, error
 	return Accepted, n, nil
 }
 
+// CheckCap reports ErrStorageFull when applying ops to obj's current
+// state would grow it past the cap. It writes nothing.
+func (s *Store) CheckCap(obj string, ops []Op) error {
+	unlock := s.lock(obj)
+	defer unlock()
+	m, err := s.readMeta(s.db, obj)
+	if err != nil {
+		return err
+	}
+	b := s.db.NewIndexedBatch()
+	defer b.Close()
+	n := m
+	if err := applyOps(b, obj, &n, ops); err != nil {
+		return err
+	}
+	if n.Size > s.cap && n.Size > m.Size {
+		return fmt.Errorf("objstore commit %q: %d bytes over the cap of %d: %w", obj, n.Size, s.cap, ErrStorageFull)
+	}
+	return nil
+}
+
 // applyOps writes ops into b (an indexed batch, so later ops see earlier
 // ones) and updates m's size and alarm.
 func applyOps(b *pebble.Batch, obj string, m *Meta, ops []Op) error {

@@ -360,3 +360,44 @@ func TestRecordedSetIsConsulted(t *testing.T) {
 		t.Fatalf("new owner reads %q, want old, new0 and new4", got)
 	}
 }
+
+func TestLagMetricIsExported(t *testing.T) {
+	ids := []string{"a", "b", "c"}
+	c := newCluster(t, ids...)
+	// Before any object is open, this node reports itself.
+	if got := gatherLag(t, c.node("a")); len(got) != 1 || got["a"] != 0 {
+		t.Fatalf("lag series before any write: %v", got)
+	}
+	obj := objID(8)
+	o := c.mustOpen("a", obj, ids...)
+	defer o.Close()
+	rejoin := c.isolate("c")
+	if err := commit(o, put("k", "v")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	got := gatherLag(t, c.node("a"))
+	if got["c"] < 0.05 || got["b"] != 0 || got["a"] != 0 {
+		t.Fatalf("lag with c away: %v", got)
+	}
+	rejoin()
+	waitFor(t, "c's lag back to 0", func() bool { return gatherLag(t, c.node("a"))["c"] == 0 })
+}
+
+func gatherLag(t *testing.T, n *tnode) map[string]float64 {
+	t.Helper()
+	mfs, err := n.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "edge_do_replication_lag_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			out[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}

@@ -23,6 +23,7 @@ type Replicator struct {
 	pool    *router.Pool
 	self    string
 	resolve func(nodeID string) (string, bool)
+	peers   func() []string
 	log     *slog.Logger
 	m       *metrics
 
@@ -38,6 +39,7 @@ type ReplicatorOption func(*replicatorConfig)
 
 type replicatorConfig struct {
 	resolve      func(string) (string, bool)
+	peers        func() []string
 	log          *slog.Logger
 	reg          prometheus.Registerer
 	callTimeout  time.Duration
@@ -48,6 +50,13 @@ type replicatorConfig struct {
 // membership's GRPCAddr). Without one no other node can be reached.
 func WithResolver(resolve func(nodeID string) (addr string, ok bool)) ReplicatorOption {
 	return func(c *replicatorConfig) { c.resolve = resolve }
+}
+
+// WithPeers sets the nodes edge_do_replication_lag_seconds reports on
+// even when no object this node owns replicates to them (a lag of 0), so
+// the series exist before the first write (the cluster's members).
+func WithPeers(peers func() []string) ReplicatorOption {
+	return func(c *replicatorConfig) { c.peers = peers }
 }
 
 // WithLogger sets the logger (default: discard).
@@ -88,7 +97,7 @@ func NewReplicator(store *Store, pool *router.Pool, self string, opts ...Replica
 		cfg.resolve = func(string) (string, bool) { return "", false }
 	}
 	r := &Replicator{
-		store: store, pool: pool, self: self, resolve: cfg.resolve,
+		store: store, pool: pool, self: self, resolve: cfg.resolve, peers: cfg.peers,
 		log:         cfg.log.With("component", "do-replica", "node", self),
 		callTimeout: cfg.callTimeout, prepareGrace: cfg.prepareGrace,
 		open: make(map[*Object]struct{}),
@@ -104,6 +113,8 @@ func (r *Replicator) RegisterGRPC(s *grpc.Server) {
 
 // Lag returns, per replica node of the objects this node has open, the age
 // at now of the oldest write that node has not acknowledged (0 when none).
+// This node (always up to date with its own writes) and the WithPeers
+// nodes are reported too, with 0 unless an open object says otherwise.
 func (r *Replicator) Lag(now time.Time) map[string]time.Duration {
 	r.mu.Lock()
 	objs := make([]*Object, 0, len(r.open))
@@ -111,7 +122,12 @@ func (r *Replicator) Lag(now time.Time) map[string]time.Duration {
 		objs = append(objs, o)
 	}
 	r.mu.Unlock()
-	out := make(map[string]time.Duration)
+	out := map[string]time.Duration{r.self: 0}
+	if r.peers != nil {
+		for _, p := range r.peers() {
+			out[p] = 0
+		}
+	}
 	for _, o := range objs {
 		for _, f := range o.followers {
 			lag := f.lag(now)

@@ -219,7 +219,10 @@ func (r *Replicator) installOn(ctx context.Context, node, obj string, b Ballot, 
 	if err != nil {
 		return 0, 0, err
 	}
-	snap := r.store.snapshot()
+	snap, err := r.store.snapshot()
+	if err != nil {
+		return 0, 0, err
+	}
 	defer snap.Close()
 	m, err := snap.Meta(obj)
 	if err != nil {

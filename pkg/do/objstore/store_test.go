@@ -272,3 +272,23 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 		t.Fatalf("meta after the crash %+v", m)
 	}
 }
+
+func TestClosedStoreRefusesCalls(t *testing.T) {
+	s := openTestStore(t, Options{})
+	commitLocal(t, s, testObj, Ballot{Counter: 1, Node: "a"}, put("k", "v"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(testObj, []string{"k"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("get after close: %v", err)
+	}
+	if _, _, err := s.Promise(testObj, Ballot{Counter: 2, Node: "a"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("promise after close: %v", err)
+	}
+	if _, err := s.List(testObj, ListOptions{}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("list after close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+}

@@ -87,6 +87,11 @@ func (o *Object) await(ctx context.Context, w *commitWait, what string) error {
 		select {
 		case err := <-w.ch:
 			if err != nil {
+				// One replica's ErrSuperseded closes the others: report the
+				// cause, not the closing.
+				if broken := o.check(); errors.Is(broken, ErrSuperseded) {
+					return broken
+				}
 				return fmt.Errorf("do %s %q: %w", what, o.obj, err)
 			}
 			got++
@@ -347,8 +352,8 @@ func (f *follower) run() {
 		for ctx.Err() == nil {
 			progressed, err := f.step(ctx)
 			if errors.Is(err, ErrSuperseded) {
-				f.o.breakWith(fmt.Errorf("do object %q: replica %s: %w", f.o.obj, f.node, ErrSuperseded))
 				f.failAll(ErrSuperseded)
+				f.o.breakWith(fmt.Errorf("do object %q: replica %s: %w", f.o.obj, f.node, ErrSuperseded))
 				return
 			}
 			if err != nil {

@@ -189,6 +189,7 @@ func TestReplicaThatMissedWritesCatchesUp(t *testing.T) {
 	if err := commit(o, put("k0", "v0")); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, "c has the first write", func() bool { return readAll(t, c.node("c"), obj)["k0"] == "v0" })
 	rejoin := c.isolate("c")
 	for i := 1; i <= 10; i++ {
 		if err := commit(o, put(fmt.Sprintf("k%d", i), "v"), del("k0")); err != nil {

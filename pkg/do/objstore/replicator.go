@@ -250,11 +250,15 @@ func (r *Replicator) installOn(ctx context.Context, node, obj string, b Ballot, 
 	if err != nil {
 		return 0, 0, fmt.Errorf("do install %q on %s: %w", obj, node, err)
 	}
-	res, _, err := acceptAnswer(resp)
+	res, held, err := acceptAnswer(resp)
 	if err != nil {
 		return 0, 0, fmt.Errorf("do install %q on %s: %w", obj, node, err)
 	}
 	r.m.transfers.WithLabelValues("sent").Inc()
+	if res == Accepted && held.Accepted == b && held.Seq > m.Seq {
+		// The replica was already past the state sent.
+		return res, held.Seq, nil
+	}
 	return res, m.Seq, nil
 }
 

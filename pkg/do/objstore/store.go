@@ -364,6 +364,12 @@ func (s *Store) Install(obj string, b Ballot, st State) (AcceptResult, Meta, err
 	if b.Less(m.Promised) {
 		return Superseded, m, nil
 	}
+	if m.Accepted == b && m.Seq >= st.Meta.Seq {
+		// Under one ballot, states are prefixes of one history: this
+		// node already holds this state or a later one, and going back
+		// could undo a write it acknowledged.
+		return Accepted, m, nil
+	}
 	batch := s.db.NewBatch()
 	defer batch.Close()
 	prefix := entryPrefix(obj)

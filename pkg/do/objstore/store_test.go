@@ -292,3 +292,26 @@ func TestClosedStoreRefusesCalls(t *testing.T) {
 		t.Fatalf("second close: %v", err)
 	}
 }
+
+func TestInstallNeverGoesBackUnderOneBallot(t *testing.T) {
+	s := openTestStore(t, Options{})
+	b := Ballot{Counter: 1, Node: "a"}
+	commitLocal(t, s, testObj, b, put("k1", "v"))
+	commitLocal(t, s, testObj, b, put("k2", "v"))
+	res, m, err := s.Install(testObj, b, State{Meta: Meta{Seq: 1, Replicas: []string{"a"}}, Entries: []Entry{{Key: "k1", Value: []byte("v")}}})
+	if err != nil || res != Accepted || m.Seq != 2 {
+		t.Fatalf("older install under the same ballot: %v %+v %v", res, m, err)
+	}
+	if got, _ := s.Get(testObj, []string{"k2"}); len(got) != 1 {
+		t.Fatal("an older state under the same ballot replaced a newer one")
+	}
+	// A higher ballot's state replaces it whatever its seq.
+	b2 := Ballot{Counter: 2, Node: "b"}
+	res, m, err = s.Install(testObj, b2, State{Meta: Meta{Seq: 1, Replicas: []string{"b"}}, Entries: []Entry{{Key: "z", Value: []byte("1")}}})
+	if err != nil || res != Accepted || m.Seq != 1 || m.Accepted != b2 {
+		t.Fatalf("install under a higher ballot: %v %+v %v", res, m, err)
+	}
+	if es, _ := s.List(testObj, ListOptions{}); len(es) != 1 || es[0].Key != "z" {
+		t.Fatalf("after install: %v", es)
+	}
+}

@@ -268,8 +268,10 @@ func (r *Replicator) fetchFrom(ctx context.Context, node, obj string, b Ballot) 
 	if err != nil {
 		return State{}, err
 	}
-	// The stream may carry up to the storage cap: bound it by its size
-	// through the caller's context only.
+	// The stream may carry up to the storage cap: a generous bound of
+	// twelve call timeouts (a minute by default) on top of the caller's.
+	ctx, cancel := context.WithTimeout(ctx, 12*r.callTimeout)
+	defer cancel()
 	st, err := c.FetchState(ctx, &edgev1.DOFetchStateRequest{Obj: obj, Ballot: ballotToProto(b)})
 	if err != nil {
 		return State{}, fmt.Errorf("do fetch %q from %s: %w", obj, node, err)

@@ -196,6 +196,9 @@ func (o *Object) commit(ctx context.Context, ops []Op) error {
 	if err := ValidateOps(ops); err != nil {
 		return fmt.Errorf("do commit %q: %w", o.obj, err)
 	}
+	// Followers send the ops after Commit returned (to replicas that lag):
+	// they keep their own copy, so the caller may reuse its buffers.
+	ops = cloneOps(ops)
 	o.mu.Lock()
 	if o.broken != nil {
 		o.mu.Unlock()
@@ -469,4 +472,20 @@ func (f *follower) answer(res AcceptResult, m Meta, seq uint64) error {
 	f.known, f.hasKnown = m, true
 	f.mu.Unlock()
 	return nil
+}
+
+// cloneOps copies ops and their values into one allocation.
+func cloneOps(ops []Op) []Op {
+	n := 0
+	for _, op := range ops {
+		n += len(op.Value)
+	}
+	buf := make([]byte, 0, n)
+	out := make([]Op, len(ops))
+	for i, op := range ops {
+		start := len(buf)
+		buf = append(buf, op.Value...)
+		out[i] = Op{Kind: op.Kind, Key: op.Key, Value: buf[start:len(buf):len(buf)]}
+	}
+	return out
 }

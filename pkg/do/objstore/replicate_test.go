@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // readAll lists the whole object on a node's local copy.
@@ -401,4 +403,44 @@ func gatherLag(t *testing.T, n *tnode) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// TestLargeStateMovesInChunks: a state of several chunks is installed on
+// a replica that missed it and fetched by a new owner that lacks it.
+func TestLargeStateMovesInChunks(t *testing.T) {
+	ids := []string{"a", "b", "c"}
+	c := newCluster(t, ids...)
+	obj := objID(9)
+	o := c.mustOpen("a", obj, ids...)
+	waitFor(t, "c adopted the state", func() bool { m, _ := c.node("c").store.Meta(obj); return m.Accepted == o.Ballot() })
+	rejoin := c.isolate("c")
+	big := make([]byte, 1<<20)
+	for i := range 12 { // 12 MiB: three chunks
+		big[0] = byte(i)
+		if err := commit(o, Op{Kind: OpPut, Key: fmt.Sprintf("big%02d", i), Value: big}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rejoin()
+	if err := commit(o, put("last", "1")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "c received the whole state", func() bool { m, _ := c.node("c").store.Meta(obj); return m.Seq == 13 })
+	es, _ := c.node("c").store.List(obj, ListOptions{})
+	if len(es) != 13 || es[5].Value[0] != 5 || len(es[5].Value) != 1<<20 {
+		t.Fatalf("c holds %d entries", len(es))
+	}
+	o.Close()
+	// A new owner with no copy fetches it: d replaces a.
+	c.crash("a")
+	c.start("d", vfs.NewCrashableMem())
+	o2 := c.mustOpen("d", obj, "d", "b", "c")
+	defer o2.Close()
+	if sz, _ := o2.Size(); sz != 12*(5+1<<20)+5 {
+		t.Fatalf("new owner's size %d", sz)
+	}
+	got, _ := o2.Get([]string{"big11", "last"})
+	if len(got["big11"]) != 1<<20 || got["big11"][0] != 11 || string(got["last"]) != "1" {
+		t.Fatal("new owner's state differs")
+	}
 }

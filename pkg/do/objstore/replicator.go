@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 
 	"github.com/edgeplane/edgeplane/pkg/router"
 	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
@@ -149,6 +150,14 @@ func (r *Replicator) client(node string) (edgev1.DOReplicaClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("do replica %q: %w", node, err)
 	}
+	if cc, ok := conn.(*grpc.ClientConn); ok && cc.GetState() == connectivity.TransientFailure {
+		// The node was unreachable (a partition that healed, a restart):
+		// try it now rather than after the rest of the reconnect backoff,
+		// or an owner change right after a heal finds no quorum.
+		cc.ResetConnectBackoff()
+	}
+	// Calls wait for the connection (within their deadline) instead of
+	// failing at once while it is being made: grpc.WaitForReady.
 	return edgev1.NewDOReplicaClient(conn), nil
 }
 
@@ -168,7 +177,7 @@ func (r *Replicator) prepareOn(ctx context.Context, node, obj string, b Ballot) 
 	}
 	ctx, cancel := r.callCtx(ctx)
 	defer cancel()
-	resp, err := c.Prepare(ctx, &edgev1.DOPrepareRequest{Obj: obj, Ballot: ballotToProto(b)})
+	resp, err := c.Prepare(ctx, &edgev1.DOPrepareRequest{Obj: obj, Ballot: ballotToProto(b)}, grpc.WaitForReady(true))
 	if err != nil {
 		return false, Meta{}, fmt.Errorf("do prepare %q on %s: %w", obj, node, err)
 	}
@@ -190,7 +199,7 @@ func (r *Replicator) acceptOn(ctx context.Context, node, obj string, req AcceptR
 	resp, err := c.Accept(ctx, &edgev1.DOAcceptRequest{
 		Obj: obj, Ballot: ballotToProto(req.Ballot), BaseBallot: ballotToProto(req.BaseBallot), BaseSeq: req.BaseSeq,
 		Seq: req.Seq, Ops: opsToProto(req.Ops), Replicas: req.Replicas,
-	})
+	}, grpc.WaitForReady(true))
 	if err != nil {
 		return 0, Meta{}, fmt.Errorf("do accept %q seq %d on %s: %w", obj, req.Seq, node, err)
 	}
@@ -235,7 +244,7 @@ func (r *Replicator) installOn(ctx context.Context, node, obj string, b Ballot, 
 	// A whole state may be large: allow a second per 4 MiB on top.
 	ctx, cancel := context.WithTimeout(ctx, r.callTimeout+time.Duration(m.Size/stateChunkBytes)*time.Second)
 	defer cancel()
-	st, err := c.InstallState(ctx)
+	st, err := c.InstallState(ctx, grpc.WaitForReady(true))
 	if err != nil {
 		return 0, 0, fmt.Errorf("do install %q on %s: %w", obj, node, err)
 	}
@@ -272,7 +281,7 @@ func (r *Replicator) fetchFrom(ctx context.Context, node, obj string, b Ballot) 
 	// twelve call timeouts (a minute by default) on top of the caller's.
 	ctx, cancel := context.WithTimeout(ctx, 12*r.callTimeout)
 	defer cancel()
-	st, err := c.FetchState(ctx, &edgev1.DOFetchStateRequest{Obj: obj, Ballot: ballotToProto(b)})
+	st, err := c.FetchState(ctx, &edgev1.DOFetchStateRequest{Obj: obj, Ballot: ballotToProto(b)}, grpc.WaitForReady(true))
 	if err != nil {
 		return State{}, fmt.Errorf("do fetch %q from %s: %w", obj, node, err)
 	}

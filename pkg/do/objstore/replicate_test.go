@@ -444,3 +444,34 @@ func TestLargeStateMovesInChunks(t *testing.T) {
 		t.Fatal("new owner's state differs")
 	}
 }
+
+// TestMajorityOfRecordedSetAwayRefusesOpen: when a majority of the set an
+// object was written under is unreachable, a new owner on the other side
+// cannot know the newest acknowledged writes, and Open refuses rather than
+// serve an older state. Once one of them is back, it succeeds with them.
+func TestMajorityOfRecordedSetAwayRefusesOpen(t *testing.T) {
+	ids := []string{"a", "b", "c", "d", "e"}
+	c := newCluster(t, ids...)
+	obj := objID(10)
+	o := c.mustOpen("a", obj, "a", "b", "c")
+	rejoinC := c.isolate("c")
+	if err := commit(o, put("k", "acked-on-a-and-b")); err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+	rejoinC()
+	rejoinA, rejoinB := c.isolate("a"), c.isolate("b")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if _, err := c.node("c").rep.Open(ctx, obj, []string{"c", "d", "e"}); !errors.Is(err, ErrNoQuorum) {
+		t.Fatalf("open with a and b away: %v, want ErrNoQuorum", err)
+	}
+	rejoinB()
+	o2 := c.mustOpen("c", obj, "c", "d", "e")
+	defer o2.Close()
+	got, _ := o2.Get([]string{"k"})
+	if string(got["k"]) != "acked-on-a-and-b" {
+		t.Fatalf("new owner reads %q", got)
+	}
+	rejoinA()
+}

@@ -8,9 +8,11 @@ import (
 	"time"
 )
 
-// maxPendingOps is how many commits a follower keeps with their operations
-// while its replica is unreachable; past it they are dropped and the
-// replica gets the whole state when it is back.
+// maxPendingOps is how many commits a follower keeps while its replica
+// does not acknowledge them. Past it, the follower drops the operations it
+// holds and forgets the commits already acknowledged by a majority (their
+// oldest time is kept, for the lag): the replica gets the whole state when
+// it is back. Memory stays bounded however long a replica is away.
 const maxPendingOps = 64
 
 // job is one commit a follower must get acknowledged by its replica.
@@ -35,6 +37,10 @@ type follower struct {
 	acked    uint64
 	known    Meta // what the replica said it holds (from Prepare or an answer)
 	hasKnown bool
+	// backlogSeq is the highest seq of the commits forgotten past
+	// maxPendingOps (0: none), backlogAt the time of the oldest of them.
+	backlogSeq uint64
+	backlogAt  time.Time
 }
 
 func (f *follower) notify() {
@@ -46,14 +52,23 @@ func (f *follower) notify() {
 
 func (f *follower) enqueue(j *job) {
 	f.mu.Lock()
-	if !f.synced && len(f.pending) >= maxPendingOps {
-		// The replica is away: it will get the whole state.
-		for _, p := range f.pending {
-			p.ops = nil
-		}
-		j.ops = nil
-	}
 	f.pending = append(f.pending, j)
+	if len(f.pending) > maxPendingOps {
+		// The replica is away or slow: it will get the whole state.
+		kept := make([]*job, 0, len(f.pending))
+		for _, p := range f.pending {
+			if p.wait.done.Load() {
+				if f.backlogSeq == 0 || p.at.Before(f.backlogAt) {
+					f.backlogAt = p.at
+				}
+				f.backlogSeq = max(f.backlogSeq, p.seq)
+				continue
+			}
+			p.ops = nil
+			kept = append(kept, p)
+		}
+		f.pending = kept
+	}
 	f.mu.Unlock()
 	f.notify()
 }
@@ -62,16 +77,26 @@ func (f *follower) enqueue(j *job) {
 func (f *follower) lag(now time.Time) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.pending) == 0 {
+	var oldest time.Time
+	if f.backlogSeq != 0 {
+		oldest = f.backlogAt
+	}
+	if len(f.pending) > 0 && (oldest.IsZero() || f.pending[0].at.Before(oldest)) {
+		oldest = f.pending[0].at
+	}
+	if oldest.IsZero() {
 		return 0
 	}
-	return now.Sub(f.pending[0].at)
+	return now.Sub(oldest)
 }
 
 // ackUpTo acknowledges the jobs up to seq.
 func (f *follower) ackUpTo(seq uint64) {
 	f.mu.Lock()
 	f.acked = max(f.acked, seq)
+	if f.backlogSeq != 0 && f.backlogSeq <= f.acked {
+		f.backlogSeq, f.backlogAt = 0, time.Time{}
+	}
 	i := 0
 	for ; i < len(f.pending) && f.pending[i].seq <= seq; i++ {
 		f.pending[i].wait.ch <- nil
@@ -135,12 +160,16 @@ func (f *follower) step(ctx context.Context) (bool, error) {
 		f.pending[0].wait.ch <- nil
 		f.pending = f.pending[1:]
 	}
-	if len(f.pending) == 0 {
+	backlog := f.backlogSeq > f.acked
+	if len(f.pending) == 0 && !backlog {
 		f.mu.Unlock()
 		return false, nil
 	}
-	next := f.pending[0]
-	synced := f.synced && next.ops != nil && next.seq == f.acked+1
+	var next *job
+	if len(f.pending) > 0 {
+		next = f.pending[0]
+	}
+	synced := f.synced && !backlog && next != nil && next.ops != nil && next.seq == f.acked+1
 	known, hasKnown := f.known, f.hasKnown
 	f.mu.Unlock()
 
@@ -158,7 +187,7 @@ func (f *follower) step(ctx context.Context) (bool, error) {
 	if err != nil {
 		return true, err
 	}
-	if hasKnown && known.Accepted == o.base.Accepted && known.Seq == o.base.Seq &&
+	if hasKnown && known.Accepted == o.base.Accepted && known.Seq == o.base.Seq && !backlog && next != nil &&
 		local.Accepted == o.ballot && local.Seq == o.base.Seq && next.seq == o.base.Seq {
 		res, m, err := o.r.acceptOn(ctx, f.node, o.obj, AcceptRequest{Ballot: o.ballot, BaseBallot: known.Accepted,
 			BaseSeq: known.Seq, Seq: known.Seq, Replicas: o.replicas})

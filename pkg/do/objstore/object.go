@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,9 @@ type Object struct {
 // commitWait collects the followers' acknowledgements of one commit.
 type commitWait struct {
 	ch chan error
+	// done is set once the commit returned: its acknowledgements are no
+	// longer awaited.
+	done atomic.Bool
 }
 
 func newObject(r *Replicator, obj string, b Ballot, base Meta, replicas []string, known map[string]prepResult) *Object {
@@ -77,6 +81,7 @@ func (o *Object) waitInitial(ctx context.Context) error {
 
 // await waits for a majority (this node included) to acknowledge w.
 func (o *Object) await(ctx context.Context, w *commitWait, what string) error {
+	defer w.done.Store(true)
 	need := majority(len(o.replicas)) - 1
 	for got := 0; got < need; {
 		select {

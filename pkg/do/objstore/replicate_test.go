@@ -475,3 +475,49 @@ func TestMajorityOfRecordedSetAwayRefusesOpen(t *testing.T) {
 	}
 	rejoinA()
 }
+
+// TestLongAbsenceKeepsMemoryBounded: while a replica is away, its
+// follower keeps at most maxPendingOps commits; the lag still counts from
+// the oldest write it missed, and the replica gets everything when back.
+func TestLongAbsenceKeepsMemoryBounded(t *testing.T) {
+	ids := []string{"a", "b", "c"}
+	c := newCluster(t, ids...)
+	obj := objID(11)
+	o := c.mustOpen("a", obj, ids...)
+	defer o.Close()
+	waitFor(t, "c adopted the state", func() bool { m, _ := c.node("c").store.Meta(obj); return m.Accepted == o.Ballot() })
+	rejoin := c.isolate("c")
+	start := time.Now()
+	const writes = 3 * maxPendingOps
+	for i := range writes {
+		if err := commit(o, put(fmt.Sprintf("k%03d", i), "v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var fc *follower
+	for _, f := range o.followers {
+		if f.node == "c" {
+			fc = f
+		}
+	}
+	fc.mu.Lock()
+	pending, held := len(fc.pending), 0
+	for _, p := range fc.pending {
+		if p.ops != nil {
+			held++
+		}
+	}
+	fc.mu.Unlock()
+	if pending > maxPendingOps || held > maxPendingOps {
+		t.Fatalf("follower of c holds %d commits, %d with ops; bound %d", pending, held, maxPendingOps)
+	}
+	if lag := c.node("a").rep.Lag(time.Now())["c"]; lag < time.Since(start)/2 {
+		t.Fatalf("lag of c %v, writes missed since %v", lag, time.Since(start))
+	}
+	rejoin()
+	waitFor(t, "c caught up", func() bool { m, _ := c.node("c").store.Meta(obj); return m.Seq == writes })
+	if got := readAll(t, c.node("c"), obj); len(got) != writes {
+		t.Fatalf("c holds %d keys, want %d", len(got), writes)
+	}
+	waitFor(t, "lag back to 0", func() bool { return c.node("a").rep.Lag(time.Now())["c"] == 0 })
+}

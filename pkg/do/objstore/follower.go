@@ -181,14 +181,11 @@ func (f *follower) step(ctx context.Context) (bool, error) {
 		}
 		return true, f.answer(res, m, next.seq)
 	}
-	// Cheap adoption: the replica already holds the state this owner
-	// adopted, and this node has written nothing since.
-	local, err := o.r.store.Meta(o.obj)
-	if err != nil {
-		return true, err
-	}
+	// Cheap adoption: the replica holds the state this owner adopted,
+	// which is this owner's state at that seq under its ballot; the
+	// commits after it follow one by one.
 	if hasKnown && known.Accepted == o.base.Accepted && known.Seq == o.base.Seq && !backlog && next != nil &&
-		local.Accepted == o.ballot && local.Seq == o.base.Seq && next.seq == o.base.Seq {
+		next.seq == o.base.Seq {
 		res, m, err := o.r.acceptOn(ctx, f.node, o.obj, AcceptRequest{Ballot: o.ballot, BaseBallot: known.Accepted,
 			BaseSeq: known.Seq, Seq: known.Seq, Replicas: o.replicas})
 		if err != nil {

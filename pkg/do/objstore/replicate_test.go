@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // readAll lists the whole object on a node's local copy.
@@ -520,4 +521,43 @@ func TestLongAbsenceKeepsMemoryBounded(t *testing.T) {
 		t.Fatalf("c holds %d keys, want %d", len(got), writes)
 	}
 	waitFor(t, "lag back to 0", func() bool { return c.node("a").rep.Lag(time.Now())["c"] == 0 })
+}
+
+// TestHandoffMovesNoState: a new owner whose replicas hold the newest
+// state adopts it with one empty Accept each, not a state transfer, even
+// when it writes at once.
+func TestHandoffMovesNoState(t *testing.T) {
+	ids := []string{"a", "b", "c"}
+	c := newCluster(t, ids...)
+	obj := objID(12)
+	o := c.mustOpen("a", obj, ids...)
+	for i := range 5 {
+		if err := commit(o, put(fmt.Sprintf("k%d", i), "v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range ids {
+		waitFor(t, id+" holds 5 writes", func() bool { m, _ := c.node(id).store.Meta(obj); return m.Seq == 5 })
+	}
+	o.Close()
+	o2 := c.mustOpen("b", obj, ids...)
+	defer o2.Close()
+	if err := commit(o2, put("k5", "v")); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "c"} {
+		waitFor(t, id+" follows the new owner", func() bool { return readAll(t, c.node(id), obj)["k5"] == "v" })
+	}
+	b := c.node("b")
+	count := func(dir string) float64 {
+		var m dto.Metric
+		if err := b.rep.m.transfers.WithLabelValues(dir).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetCounter().GetValue()
+	}
+	sent, fetched := count("sent"), count("fetched")
+	if sent != 0 || fetched != 0 {
+		t.Fatalf("handoff moved whole states: sent %v, fetched %v", sent, fetched)
+	}
 }

@@ -13,7 +13,7 @@ import (
 
 // newDiskCluster is newCluster with stores on the real disk (fsync costs
 // what it costs on this machine).
-func newDiskCluster(b *testing.B, ids ...string) *tcluster {
+func newDiskCluster(b testing.TB, ids ...string) *tcluster {
 	c := &tcluster{t: b, addrs: map[string]string{}, nodes: map[string]*tnode{}}
 	for _, id := range ids {
 		dir := b.TempDir()

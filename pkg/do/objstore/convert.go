@@ -1,6 +1,8 @@
 package objstore
 
 import (
+	"fmt"
+
 	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
 )
 
@@ -15,17 +17,29 @@ func ballotFromProto(b *edgev1.DOBallot) Ballot {
 func infoToProto(m Meta) *edgev1.DOReplicaInfo {
 	return &edgev1.DOReplicaInfo{
 		Promised: ballotToProto(m.Promised), Accepted: ballotToProto(m.Accepted),
-		Seq: m.Seq, Replicas: m.Replicas,
+		Seq: m.Seq, Replicas: m.Replicas, Pending: pendingToProto(m.Pending),
 	}
 }
 
+func pendingToProto(ps []Promise) []*edgev1.DOPromise {
+	out := make([]*edgev1.DOPromise, len(ps))
+	for i, p := range ps {
+		out[i] = &edgev1.DOPromise{Ballot: ballotToProto(p.Ballot), Replicas: p.Replicas}
+	}
+	return out
+}
+
 // infoFromProto is what a replica says it holds. Only Promised, Accepted,
-// Seq and Replicas travel.
+// Seq, Replicas and Pending travel.
 func infoFromProto(i *edgev1.DOReplicaInfo) Meta {
-	return Meta{
+	m := Meta{
 		Promised: ballotFromProto(i.GetPromised()), Accepted: ballotFromProto(i.GetAccepted()),
 		Seq: i.GetSeq(), Replicas: i.GetReplicas(),
 	}
+	for _, p := range i.GetPending() {
+		m.Pending = append(m.Pending, Promise{Ballot: ballotFromProto(p.GetBallot()), Replicas: p.GetReplicas()})
+	}
+	return m
 }
 
 func opsToProto(ops []Op) []*edgev1.DOOp {
@@ -61,7 +75,20 @@ func validInfo(m Meta) error {
 		}
 	}
 	if len(m.Replicas) > 0 {
-		return ValidateReplicas(m.Replicas)
+		if err := ValidateReplicas(m.Replicas); err != nil {
+			return err
+		}
+	}
+	if len(m.Pending) > maxPending {
+		return fmt.Errorf("%d pending promises, over %d: %w", len(m.Pending), maxPending, ErrInvalid)
+	}
+	for _, p := range m.Pending {
+		if err := validateBallot(p.Ballot); err != nil {
+			return err
+		}
+		if err := ValidateReplicas(p.Replicas); err != nil {
+			return err
+		}
 	}
 	return nil
 }

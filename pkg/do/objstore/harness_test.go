@@ -179,10 +179,11 @@ func commit(o *Object, ops ...Op) error {
 
 func objID(n int) string { return fmt.Sprintf("ns1/%064x", n) }
 
-// waitFor polls cond every 10 ms until it holds or 10 s pass.
+// waitFor polls cond every 10 ms until it holds or 30 s pass (generous:
+// the race detector on a loaded machine slows state transfers a lot).
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -49,6 +50,38 @@ type Meta struct {
 	Size int64
 	// Replicas is the replica set recorded with the state.
 	Replicas []string
+	// Pending lists the promises above Accepted (Promised among them), each
+	// with the replica set its holder opened the object with: such a
+	// holder may have written to its set before it failed, so a new owner
+	// must cover those sets too. Accepting a state clears it. At most
+	// maxPending, the newest kept.
+	Pending []Promise
+}
+
+// Promise is one ballot a node promised and its holder's replica set.
+type Promise struct {
+	Ballot   Ballot
+	Replicas []string
+}
+
+// maxPending bounds Meta.Pending: distinct replica sets of owners that
+// opened the object one after another without any state accepted here.
+const maxPending = 8
+
+// withPromise returns pending with (b, replicas) added: an entry for the
+// same replica set is replaced, the oldest dropped past maxPending.
+func withPromise(pending []Promise, b Ballot, replicas []string) []Promise {
+	out := make([]Promise, 0, len(pending)+1)
+	for _, p := range pending {
+		if !slices.Equal(p.Replicas, replicas) {
+			out = append(out, p)
+		}
+	}
+	out = append(out, Promise{Ballot: b, Replicas: replicas})
+	if len(out) > maxPending {
+		out = out[len(out)-maxPending:]
+	}
+	return out
 }
 
 // newer reports whether m's state is newer than o's: higher accepted
@@ -107,8 +140,18 @@ func (m Meta) encode() []byte {
 	b = binary.AppendUvarint(b, m.Seq)
 	b = binary.AppendVarint(b, m.Alarm)
 	b = binary.AppendVarint(b, m.Size)
-	b = binary.AppendUvarint(b, uint64(len(m.Replicas)))
-	for _, r := range m.Replicas {
+	b = appendSet(b, m.Replicas)
+	b = binary.AppendUvarint(b, uint64(len(m.Pending)))
+	for _, p := range m.Pending {
+		b = appendBallot(b, p.Ballot)
+		b = appendSet(b, p.Replicas)
+	}
+	return b
+}
+
+func appendSet(b []byte, set []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(set)))
+	for _, r := range set {
 		b = binary.AppendUvarint(b, uint64(len(r)))
 		b = append(b, r...)
 	}
@@ -167,17 +210,31 @@ func decodeMeta(b []byte) (Meta, error) {
 	}
 	r := &metaReader{b: b[1:]}
 	m := Meta{Promised: r.ballot(), Accepted: r.ballot(), Seq: r.uvarint(), Alarm: r.varint(), Size: r.varint()}
+	m.Replicas = r.set()
 	n := r.uvarint()
-	if n > MaxReplicas {
-		return Meta{}, fmt.Errorf("%w: %d replicas", errBadMeta, n)
+	if n > maxPending {
+		return Meta{}, fmt.Errorf("%w: %d pending promises", errBadMeta, n)
 	}
 	for range n {
-		m.Replicas = append(m.Replicas, r.str())
+		m.Pending = append(m.Pending, Promise{Ballot: r.ballot(), Replicas: r.set()})
 	}
 	if r.err != nil {
 		return Meta{}, r.err
 	}
 	return m, nil
+}
+
+func (r *metaReader) set() []string {
+	n := r.uvarint()
+	if n > MaxReplicas {
+		r.err = fmt.Errorf("%w: %d replicas", errBadMeta, n)
+		return nil
+	}
+	var out []string
+	for range n {
+		out = append(out, r.str())
+	}
+	return out
 }
 
 // splitObj splits "nsID/objectID".

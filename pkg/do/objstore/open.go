@@ -103,7 +103,7 @@ func (r *Replicator) openOnce(ctx context.Context, obj string, replicas []string
 			}
 			asked[n] = true
 			go func() {
-				ok, m, err := r.prepareOn(ctx, n, obj, b)
+				ok, m, err := r.prepareOn(ctx, n, obj, b, replicas)
 				ch <- prepResult{node: n, ok: ok, meta: m, err: err}
 			}()
 		}
@@ -172,7 +172,7 @@ func (r *Replicator) openOnce(ctx context.Context, obj string, replicas []string
 	}
 
 	// This node promises first, synchronously: it is part of every quorum.
-	ok, m, err := r.prepareOn(ctx, r.self, obj, b)
+	ok, m, err := r.prepareOn(ctx, r.self, obj, b, replicas)
 	asked[r.self] = true
 	collect(prepResult{node: r.self, ok: ok, meta: m, err: err})
 	if err != nil {
@@ -203,13 +203,18 @@ func (r *Replicator) openOnce(ctx context.Context, obj string, replicas []string
 		return best, holders
 	}
 	best, holders := newest()
-	// Cover the replica set recorded with the newest state; a newer state
-	// found there may name yet another set.
-	for round := 0; len(best.Replicas) > 0 && !covered(best.Replicas, results); round++ {
-		if round >= 4 {
+	// Cover the replica set recorded with the newest state, and the sets
+	// of the promises newer than it (an owner that promised there may have
+	// written to its set before it failed); what is found there may name
+	// yet other sets.
+	for round := 0; ; round++ {
+		set := uncovered(best, results)
+		if set == nil {
+			break
+		}
+		if round >= 6 {
 			return nil, 0, fmt.Errorf("do open %q: replica sets keep changing: %w", obj, ErrNoQuorum)
 		}
-		set := best.Replicas
 		ask(set)
 		if err := waitFor(set); err != nil {
 			return nil, highest, err
@@ -267,6 +272,28 @@ func (r *Replicator) adoptFrom(ctx context.Context, obj string, b Ballot, best M
 		return nil
 	}
 	return fmt.Errorf("do open %q: fetch the newest state from %v: %w: %w", obj, holders, ErrNoQuorum, errors.Join(errs...))
+}
+
+// uncovered returns a set that must be covered and is not: the newest
+// state's recorded set, or the replica set of a pending promise (as held
+// before this Open's) above the newest state's ballot. Nil when all are
+// covered.
+func uncovered(best Meta, results map[string]prepResult) []string {
+	if len(best.Replicas) > 0 && !covered(best.Replicas, results) {
+		return best.Replicas
+	}
+	for _, n := range slices.Sorted(maps.Keys(results)) {
+		res := results[n]
+		if res.err != nil || !res.ok {
+			continue
+		}
+		for _, p := range res.meta.Pending {
+			if best.Accepted.Less(p.Ballot) && !covered(p.Replicas, results) {
+				return p.Replicas
+			}
+		}
+	}
+	return nil
 }
 
 // covered reports whether a majority of set promised.

@@ -167,9 +167,9 @@ func (r *Replicator) callCtx(ctx context.Context) (context.Context, context.Canc
 }
 
 // prepareOn asks node (this one locally) for a promise of b.
-func (r *Replicator) prepareOn(ctx context.Context, node, obj string, b Ballot) (bool, Meta, error) {
+func (r *Replicator) prepareOn(ctx context.Context, node, obj string, b Ballot, replicas []string) (bool, Meta, error) {
 	if node == r.self {
-		return r.store.Promise(obj, b)
+		return r.store.Promise(obj, b, replicas)
 	}
 	c, err := r.client(node)
 	if err != nil {
@@ -177,7 +177,8 @@ func (r *Replicator) prepareOn(ctx context.Context, node, obj string, b Ballot) 
 	}
 	ctx, cancel := r.callCtx(ctx)
 	defer cancel()
-	resp, err := c.Prepare(ctx, &edgev1.DOPrepareRequest{Obj: obj, Ballot: ballotToProto(b)}, grpc.WaitForReady(true))
+	resp, err := c.Prepare(ctx, &edgev1.DOPrepareRequest{Obj: obj, Ballot: ballotToProto(b), Replicas: replicas},
+		grpc.WaitForReady(true))
 	if err != nil {
 		return false, Meta{}, fmt.Errorf("do prepare %q on %s: %w", obj, node, err)
 	}
@@ -241,8 +242,9 @@ func (r *Replicator) installOn(ctx context.Context, node, obj string, b Ballot, 
 		// A newer owner installed its state here meanwhile.
 		return Superseded, 0, nil
 	}
-	// A whole state may be large: allow a second per 4 MiB on top.
-	ctx, cancel := context.WithTimeout(ctx, r.callTimeout+time.Duration(m.Size/stateChunkBytes)*time.Second)
+	// A whole state may be large: allow a second per MiB on top (a slow
+	// or loaded link must not make the transfer fail forever).
+	ctx, cancel := context.WithTimeout(ctx, r.callTimeout+time.Duration(m.Size>>20)*time.Second)
 	defer cancel()
 	st, err := c.InstallState(ctx, grpc.WaitForReady(true))
 	if err != nil {

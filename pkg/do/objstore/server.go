@@ -55,7 +55,11 @@ func (s *server) Prepare(ctx context.Context, req *edgev1.DOPrepareRequest) (*ed
 		s.r.m.served("prepare", "invalid")
 		return nil, err
 	}
-	ok, m, err := s.r.store.Promise(req.GetObj(), b)
+	if err := ValidateReplicas(req.GetReplicas()); err != nil {
+		s.r.m.served("prepare", "invalid")
+		return nil, invalid("prepare", err)
+	}
+	ok, m, err := s.r.store.Promise(req.GetObj(), b, req.GetReplicas())
 	if err != nil {
 		s.r.m.served("prepare", "error")
 		return nil, status.Errorf(codes.Unavailable, "do prepare: %v", err)

@@ -99,7 +99,8 @@ func TestServerRefusesInvalidRequests(t *testing.T) {
 		t.Fatalf("valid accept at the limits: %v %v", resp, err)
 	}
 	for name, req := range map[string]*edgev1.DOPrepareRequest{
-		"bad object": {Obj: "x/y", Ballot: pb(1, "a")}, "zero ballot": {Obj: testObj},
+		"bad object": {Obj: "x/y", Ballot: pb(1, "a"), Replicas: []string{"a"}}, "zero ballot": {Obj: testObj, Replicas: []string{"a"}},
+		"no replica set": {Obj: testObj, Ballot: pb(1, "a")},
 	} {
 		if _, err := srv.Prepare(ctx, req); status.Code(err) != codes.InvalidArgument {
 			t.Errorf("prepare %s: %v, want InvalidArgument", name, err)
@@ -154,7 +155,7 @@ func TestInstallStateValidation(t *testing.T) {
 		t.Fatalf("after install: %+v", m)
 	}
 	// A lower ballot is refused once a higher one was promised.
-	if _, err := srv.Prepare(context.Background(), &edgev1.DOPrepareRequest{Obj: testObj, Ballot: pb(5, "b")}); err != nil {
+	if _, err := srv.Prepare(context.Background(), &edgev1.DOPrepareRequest{Obj: testObj, Ballot: pb(5, "b"), Replicas: []string{"a", "b"}}); err != nil {
 		t.Fatal(err)
 	}
 	st = &chunkStream{chunks: []*edgev1.DOStateChunk{header()}}
@@ -168,7 +169,7 @@ func TestInstallStateValidation(t *testing.T) {
 // its store consistent (metadata decodes, the size matches the entries).
 func FuzzReplicaRequests(f *testing.F) {
 	seed := func(m proto.Message) []byte { b, _ := proto.Marshal(m); return b }
-	f.Add(byte(0), seed(&edgev1.DOPrepareRequest{Obj: testObj, Ballot: pb(1, "a")}))
+	f.Add(byte(0), seed(&edgev1.DOPrepareRequest{Obj: testObj, Ballot: pb(1, "a"), Replicas: []string{"a", "b"}}))
 	f.Add(byte(1), seed(&edgev1.DOAcceptRequest{Obj: testObj, Ballot: pb(1, "a"), BaseBallot: pb(1, "a"), Seq: 1,
 		Ops: []*edgev1.DOOp{{Kind: 1, Key: "k", Value: []byte("v")}, {Kind: 3}, {Kind: 4, Value: make([]byte, 8)}}, Replicas: []string{"a"}}))
 	f.Add(byte(1), seed(&edgev1.DOAcceptRequest{Obj: testObj, Ballot: pb(2, "b"), Replicas: []string{"b"}}))

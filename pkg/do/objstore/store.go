@@ -172,10 +172,12 @@ func (s *Store) get(obj string, keys []string) (map[string][]byte, error) {
 }
 
 // Promise records a promise not to accept ballots lower than b for obj, if
-// b is at least the current promise. It returns whether it promised and
-// what the node holds after the call. The promise is durable before it
-// returns.
-func (s *Store) Promise(obj string, b Ballot) (bool, Meta, error) {
+// b is at least the current promise, with the replica set b's holder opens
+// the object with. It returns whether it promised and what the node held
+// before the call (the promise it replaced tells a new owner which replica
+// set a previous one may have written to). The promise is durable before
+// it returns.
+func (s *Store) Promise(obj string, b Ballot, replicas []string) (bool, Meta, error) {
 	done, err := s.enter()
 	if err != nil {
 		return false, Meta{}, err
@@ -193,8 +195,10 @@ func (s *Store) Promise(obj string, b Ballot) (bool, Meta, error) {
 	if m.Promised == b {
 		return true, m, nil
 	}
-	m.Promised = b
-	if err := s.db.Set(metaKey(obj), m.encode(), pebble.Sync); err != nil {
+	n := m
+	n.Promised = b
+	n.Pending = withPromise(m.Pending, b, replicas)
+	if err := s.db.Set(metaKey(obj), n.encode(), pebble.Sync); err != nil {
 		return false, Meta{}, s.fault("promise", obj, err)
 	}
 	return true, m, nil
@@ -258,7 +262,8 @@ func (s *Store) Accept(obj string, req AcceptRequest) (AcceptResult, Meta, error
 	if req.EnforceCap && n.Size > s.cap && n.Size > m.Size {
 		return 0, m, fmt.Errorf("objstore commit %q: %d bytes over the cap of %d: %w", obj, n.Size, s.cap, ErrStorageFull)
 	}
-	n.Promised = maxBallot(m.Promised, req.Ballot)
+	// The state's owner covered every earlier promise's set when it opened.
+	n.Promised, n.Pending = maxBallot(m.Promised, req.Ballot), nil
 	n.Accepted = req.Ballot
 	n.Seq = req.Seq
 	n.Replicas = req.Replicas
@@ -391,6 +396,7 @@ func (s *Store) Install(obj string, b Ballot, st State) (AcceptResult, Meta, err
 		Size:     size,
 		Replicas: st.Meta.Replicas,
 	}
+
 	if err := batch.Set(metaKey(obj), n.encode(), nil); err != nil {
 		return 0, Meta{}, fmt.Errorf("objstore install %q: %w", obj, err)
 	}

@@ -218,10 +218,10 @@ func TestCommitIsAtomic(t *testing.T) {
 func TestPromiseAndAcceptFencing(t *testing.T) {
 	s := openTestStore(t, Options{})
 	b1, b2 := Ballot{Counter: 1, Node: "b"}, Ballot{Counter: 2, Node: "a"}
-	if ok, _, err := s.Promise(testObj, b2); !ok || err != nil {
+	if ok, _, err := s.Promise(testObj, b2, []string{"a"}); !ok || err != nil {
 		t.Fatalf("promise b2: %v %v", ok, err)
 	}
-	if ok, m, _ := s.Promise(testObj, b1); ok || m.Promised != b2 {
+	if ok, m, _ := s.Promise(testObj, b1, []string{"a"}); ok || m.Promised != b2 {
 		t.Fatalf("promise lower ballot: ok %v meta %+v", ok, m)
 	}
 	res, _, err := s.Accept(testObj, AcceptRequest{Ballot: b1, Seq: 1, Ops: []Op{put("k", "v")}})
@@ -246,7 +246,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Promise(testObj, Ballot{Counter: 3, Node: "a"}); err != nil {
+	if _, _, err := s.Promise(testObj, Ballot{Counter: 3, Node: "a"}, []string{"a"}); err != nil {
 		t.Fatal(err)
 	}
 	b := Ballot{Counter: 3, Node: "a"}
@@ -282,7 +282,7 @@ func TestClosedStoreRefusesCalls(t *testing.T) {
 	if _, err := s.Get(testObj, []string{"k"}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("get after close: %v", err)
 	}
-	if _, _, err := s.Promise(testObj, Ballot{Counter: 2, Node: "a"}); !errors.Is(err, ErrClosed) {
+	if _, _, err := s.Promise(testObj, Ballot{Counter: 2, Node: "a"}, []string{"a"}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("promise after close: %v", err)
 	}
 	if _, err := s.List(testObj, ListOptions{}); !errors.Is(err, ErrClosed) {
@@ -313,5 +313,36 @@ func TestInstallNeverGoesBackUnderOneBallot(t *testing.T) {
 	}
 	if es, _ := s.List(testObj, ListOptions{}); len(es) != 1 || es[0].Key != "z" {
 		t.Fatalf("after install: %v", es)
+	}
+}
+
+func TestPendingPromisesUntilAState(t *testing.T) {
+	s := openTestStore(t, Options{})
+	// Two owners open in turn and neither writes: both sets stay known.
+	s.Promise(testObj, Ballot{Counter: 1, Node: "a"}, []string{"a", "b", "c"})
+	_, prev, _ := s.Promise(testObj, Ballot{Counter: 2, Node: "c"}, []string{"c", "d", "e"})
+	if len(prev.Pending) != 1 || prev.Pending[0].Ballot != (Ballot{Counter: 1, Node: "a"}) {
+		t.Fatalf("promise returned %+v, want the earlier promise", prev.Pending)
+	}
+	m, _ := s.Meta(testObj)
+	if len(m.Pending) != 2 {
+		t.Fatalf("pending %+v, want both sets", m.Pending)
+	}
+	// The same set again replaces its entry; past maxPending the oldest go.
+	s.Promise(testObj, Ballot{Counter: 3, Node: "c"}, []string{"c", "d", "e"})
+	for i := range maxPending + 2 {
+		s.Promise(testObj, Ballot{Counter: uint64(10 + i), Node: "x"}, []string{fmt.Sprintf("n%d", i)})
+	}
+	m, err := s.Meta(testObj)
+	if err != nil || len(m.Pending) != maxPending || m.Pending[maxPending-1].Replicas[0] != fmt.Sprintf("n%d", maxPending+1) {
+		t.Fatalf("pending after many promises: %+v %v", m.Pending, err)
+	}
+	// Accepting a state clears them.
+	b := Ballot{Counter: 50, Node: "x"}
+	if res, _, err := s.Accept(testObj, AcceptRequest{Ballot: b, Replicas: []string{"x"}}); err != nil || res != Accepted {
+		t.Fatal(res, err)
+	}
+	if m, _ := s.Meta(testObj); len(m.Pending) != 0 || m.Promised != b {
+		t.Fatalf("after a state: %+v", m)
 	}
 }

@@ -76,7 +76,7 @@ func TestCallerMustOwnTheBallot(t *testing.T) {
 		defer conn.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, err = edgev1.NewDOReplicaClient(conn).Prepare(ctx, &edgev1.DOPrepareRequest{Obj: testObj, Ballot: pb(5, ballotNode)})
+		_, err = edgev1.NewDOReplicaClient(conn).Prepare(ctx, &edgev1.DOPrepareRequest{Obj: testObj, Ballot: pb(5, ballotNode), Replicas: []string{"a", "b"}})
 		return err
 	}
 	if err := call(b, "b"); err != nil {

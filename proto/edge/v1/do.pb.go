@@ -103,7 +103,11 @@ type DOReplicaInfo struct {
 	// seq counts the writes applied to the state.
 	Seq uint64 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
 	// replicas is the replica set recorded with the state.
-	Replicas      []string `protobuf:"bytes,4,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	Replicas []string `protobuf:"bytes,4,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	// pending lists the promises above the accepted ballot, each with the
+	// replica set its holder opened the object with: such a holder may have
+	// written there before it failed.
+	Pending       []*DOPromise `protobuf:"bytes,5,rep,name=pending,proto3" json:"pending,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -166,17 +170,80 @@ func (x *DOReplicaInfo) GetReplicas() []string {
 	return nil
 }
 
-type DOPrepareRequest struct {
+func (x *DOReplicaInfo) GetPending() []*DOPromise {
+	if x != nil {
+		return x.Pending
+	}
+	return nil
+}
+
+// DOPromise is one ballot a replica promised and its holder's replica set.
+type DOPromise struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Obj           string                 `protobuf:"bytes,1,opt,name=obj,proto3" json:"obj,omitempty"`
-	Ballot        *DOBallot              `protobuf:"bytes,2,opt,name=ballot,proto3" json:"ballot,omitempty"`
+	Ballot        *DOBallot              `protobuf:"bytes,1,opt,name=ballot,proto3" json:"ballot,omitempty"`
+	Replicas      []string               `protobuf:"bytes,2,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DOPromise) Reset() {
+	*x = DOPromise{}
+	mi := &file_edge_v1_do_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DOPromise) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DOPromise) ProtoMessage() {}
+
+func (x *DOPromise) ProtoReflect() protoreflect.Message {
+	mi := &file_edge_v1_do_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DOPromise.ProtoReflect.Descriptor instead.
+func (*DOPromise) Descriptor() ([]byte, []int) {
+	return file_edge_v1_do_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *DOPromise) GetBallot() *DOBallot {
+	if x != nil {
+		return x.Ballot
+	}
+	return nil
+}
+
+func (x *DOPromise) GetReplicas() []string {
+	if x != nil {
+		return x.Replicas
+	}
+	return nil
+}
+
+type DOPrepareRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Obj    string                 `protobuf:"bytes,1,opt,name=obj,proto3" json:"obj,omitempty"`
+	Ballot *DOBallot              `protobuf:"bytes,2,opt,name=ballot,proto3" json:"ballot,omitempty"`
+	// replicas is the replica set the caller opens the object with; the
+	// replica records it with its promise.
+	Replicas      []string `protobuf:"bytes,3,rep,name=replicas,proto3" json:"replicas,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DOPrepareRequest) Reset() {
 	*x = DOPrepareRequest{}
-	mi := &file_edge_v1_do_proto_msgTypes[2]
+	mi := &file_edge_v1_do_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -188,7 +255,7 @@ func (x *DOPrepareRequest) String() string {
 func (*DOPrepareRequest) ProtoMessage() {}
 
 func (x *DOPrepareRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_edge_v1_do_proto_msgTypes[2]
+	mi := &file_edge_v1_do_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -201,7 +268,7 @@ func (x *DOPrepareRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DOPrepareRequest.ProtoReflect.Descriptor instead.
 func (*DOPrepareRequest) Descriptor() ([]byte, []int) {
-	return file_edge_v1_do_proto_rawDescGZIP(), []int{2}
+	return file_edge_v1_do_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *DOPrepareRequest) GetObj() string {
@@ -218,6 +285,13 @@ func (x *DOPrepareRequest) GetBallot() *DOBallot {
 	return nil
 }
 
+func (x *DOPrepareRequest) GetReplicas() []string {
+	if x != nil {
+		return x.Replicas
+	}
+	return nil
+}
+
 type DOPrepareResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// ok is false when the replica promised a higher ballot (info.promised).
@@ -229,7 +303,7 @@ type DOPrepareResponse struct {
 
 func (x *DOPrepareResponse) Reset() {
 	*x = DOPrepareResponse{}
-	mi := &file_edge_v1_do_proto_msgTypes[3]
+	mi := &file_edge_v1_do_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -241,7 +315,7 @@ func (x *DOPrepareResponse) String() string {
 func (*DOPrepareResponse) ProtoMessage() {}
 
 func (x *DOPrepareResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_edge_v1_do_proto_msgTypes[3]
+	mi := &file_edge_v1_do_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -254,7 +328,7 @@ func (x *DOPrepareResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DOPrepareResponse.ProtoReflect.Descriptor instead.
 func (*DOPrepareResponse) Descriptor() ([]byte, []int) {
-	return file_edge_v1_do_proto_rawDescGZIP(), []int{3}
+	return file_edge_v1_do_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *DOPrepareResponse) GetOk() bool {
@@ -285,7 +359,7 @@ type DOOp struct {
 
 func (x *DOOp) Reset() {
 	*x = DOOp{}
-	mi := &file_edge_v1_do_proto_msgTypes[4]
+	mi := &file_edge_v1_do_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -297,7 +371,7 @@ func (x *DOOp) String() string {
 func (*DOOp) ProtoMessage() {}
 
 func (x *DOOp) ProtoReflect() protoreflect.Message {
-	mi := &file_edge_v1_do_proto_msgTypes[4]
+	mi := &file_edge_v1_do_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -310,7 +384,7 @@ func (x *DOOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DOOp.ProtoReflect.Descriptor instead.
 func (*DOOp) Descriptor() ([]byte, []int) {
-	return file_edge_v1_do_proto_rawDescGZIP(), []int{4}
+	return file_edge_v1_do_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DOOp) GetKind() uint32 {
@@ -353,7 +427,7 @@ type DOAcceptRequest struct {
 
 func (x *DOAcceptRequest) Reset() {
 	*x = DOAcceptRequest{}
-	mi := &file_edge_v1_do_proto_msgTypes[5]
+	mi := &file_edge_v1_do_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -365,7 +439,7 @@ func (x *DOAcceptRequest) String() string {
 func (*DOAcceptRequest) ProtoMessage() {}
 
 func (x *DOAcceptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_edge_v1_do_proto_msgTypes[5]
+	mi := &file_edge_v1_do_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -378,7 +452,7 @@ func (x *DOAcceptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DOAcceptRequest.ProtoReflect.Descriptor instead.
 func (*DOAcceptRequest) Descriptor() ([]byte, []int) {
-	return file_edge_v1_do_proto_rawDescGZIP(), []int{5}
+	return file_edge_v1_do_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DOAcceptRequest) GetObj() string {
@@ -444,7 +518,7 @@ type DOAcceptResponse struct {
 
 func (x *DOAcceptResponse) Reset() {
 	*x = DOAcceptResponse{}
-	mi := &file_edge_v1_do_proto_msgTypes[6]
+	mi := &file_edge_v1_do_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +530,7 @@ func (x *DOAcceptResponse) String() string {
 func (*DOAcceptResponse) ProtoMessage() {}
 
 func (x *DOAcceptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_edge_v1_do_proto_msgTypes[6]
+	mi := &file_edge_v1_do_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +543,7 @@ func (x *DOAcceptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DOAcceptResponse.ProtoReflect.Descriptor instead.
 func (*DOAcceptResponse) Descriptor() ([]byte, []int) {
-	return file_edge_v1_do_proto_rawDescGZIP(), []int{6}
+	return file_edge_v1_do_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DOAcceptResponse) GetOk() bool {
@@ -503,7 +577,7 @@ type DOFetchStateRequest struct {
 
 func (x *DOFetchStateRequest) Reset() {
 	*x = DOFetchStateRequest{}
-	mi := &file_edge_v1_do_proto_msgTypes[7]
+	mi := &file_edge_v1_do_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -515,7 +589,7 @@ func (x *DOFetchStateRequest) String() string {
 func (*DOFetchStateRequest) ProtoMessage() {}
 
 func (x *DOFetchStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_edge_v1_do_proto_msgTypes[7]
+	mi := &file_edge_v1_do_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -528,7 +602,7 @@ func (x *DOFetchStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DOFetchStateRequest.ProtoReflect.Descriptor instead.
 func (*DOFetchStateRequest) Descriptor() ([]byte, []int) {
-	return file_edge_v1_do_proto_rawDescGZIP(), []int{7}
+	return file_edge_v1_do_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DOFetchStateRequest) GetObj() string {
@@ -556,7 +630,7 @@ type DOEntry struct {
 
 func (x *DOEntry) Reset() {
 	*x = DOEntry{}
-	mi := &file_edge_v1_do_proto_msgTypes[8]
+	mi := &file_edge_v1_do_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -568,7 +642,7 @@ func (x *DOEntry) String() string {
 func (*DOEntry) ProtoMessage() {}
 
 func (x *DOEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_edge_v1_do_proto_msgTypes[8]
+	mi := &file_edge_v1_do_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -581,7 +655,7 @@ func (x *DOEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DOEntry.ProtoReflect.Descriptor instead.
 func (*DOEntry) Descriptor() ([]byte, []int) {
-	return file_edge_v1_do_proto_rawDescGZIP(), []int{8}
+	return file_edge_v1_do_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DOEntry) GetKey() string {
@@ -620,7 +694,7 @@ type DOStateChunk struct {
 
 func (x *DOStateChunk) Reset() {
 	*x = DOStateChunk{}
-	mi := &file_edge_v1_do_proto_msgTypes[9]
+	mi := &file_edge_v1_do_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -632,7 +706,7 @@ func (x *DOStateChunk) String() string {
 func (*DOStateChunk) ProtoMessage() {}
 
 func (x *DOStateChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_edge_v1_do_proto_msgTypes[9]
+	mi := &file_edge_v1_do_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -645,7 +719,7 @@ func (x *DOStateChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DOStateChunk.ProtoReflect.Descriptor instead.
 func (*DOStateChunk) Descriptor() ([]byte, []int) {
-	return file_edge_v1_do_proto_rawDescGZIP(), []int{9}
+	return file_edge_v1_do_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DOStateChunk) GetObj() string {
@@ -718,15 +792,20 @@ const file_edge_v1_do_proto_rawDesc = "" +
 	"\x10edge/v1/do.proto\x12\aedge.v1\"8\n" +
 	"\bDOBallot\x12\x18\n" +
 	"\acounter\x18\x01 \x01(\x04R\acounter\x12\x12\n" +
-	"\x04node\x18\x02 \x01(\tR\x04node\"\x9b\x01\n" +
+	"\x04node\x18\x02 \x01(\tR\x04node\"\xc9\x01\n" +
 	"\rDOReplicaInfo\x12-\n" +
 	"\bpromised\x18\x01 \x01(\v2\x11.edge.v1.DOBallotR\bpromised\x12-\n" +
 	"\baccepted\x18\x02 \x01(\v2\x11.edge.v1.DOBallotR\baccepted\x12\x10\n" +
 	"\x03seq\x18\x03 \x01(\x04R\x03seq\x12\x1a\n" +
-	"\breplicas\x18\x04 \x03(\tR\breplicas\"O\n" +
+	"\breplicas\x18\x04 \x03(\tR\breplicas\x12,\n" +
+	"\apending\x18\x05 \x03(\v2\x12.edge.v1.DOPromiseR\apending\"R\n" +
+	"\tDOPromise\x12)\n" +
+	"\x06ballot\x18\x01 \x01(\v2\x11.edge.v1.DOBallotR\x06ballot\x12\x1a\n" +
+	"\breplicas\x18\x02 \x03(\tR\breplicas\"k\n" +
 	"\x10DOPrepareRequest\x12\x10\n" +
 	"\x03obj\x18\x01 \x01(\tR\x03obj\x12)\n" +
-	"\x06ballot\x18\x02 \x01(\v2\x11.edge.v1.DOBallotR\x06ballot\"O\n" +
+	"\x06ballot\x18\x02 \x01(\v2\x11.edge.v1.DOBallotR\x06ballot\x12\x1a\n" +
+	"\breplicas\x18\x03 \x03(\tR\breplicas\"O\n" +
 	"\x11DOPrepareResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12*\n" +
 	"\x04info\x18\x02 \x01(\v2\x16.edge.v1.DOReplicaInfoR\x04info\"B\n" +
@@ -784,45 +863,48 @@ func file_edge_v1_do_proto_rawDescGZIP() []byte {
 	return file_edge_v1_do_proto_rawDescData
 }
 
-var file_edge_v1_do_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_edge_v1_do_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_edge_v1_do_proto_goTypes = []any{
 	(*DOBallot)(nil),            // 0: edge.v1.DOBallot
 	(*DOReplicaInfo)(nil),       // 1: edge.v1.DOReplicaInfo
-	(*DOPrepareRequest)(nil),    // 2: edge.v1.DOPrepareRequest
-	(*DOPrepareResponse)(nil),   // 3: edge.v1.DOPrepareResponse
-	(*DOOp)(nil),                // 4: edge.v1.DOOp
-	(*DOAcceptRequest)(nil),     // 5: edge.v1.DOAcceptRequest
-	(*DOAcceptResponse)(nil),    // 6: edge.v1.DOAcceptResponse
-	(*DOFetchStateRequest)(nil), // 7: edge.v1.DOFetchStateRequest
-	(*DOEntry)(nil),             // 8: edge.v1.DOEntry
-	(*DOStateChunk)(nil),        // 9: edge.v1.DOStateChunk
+	(*DOPromise)(nil),           // 2: edge.v1.DOPromise
+	(*DOPrepareRequest)(nil),    // 3: edge.v1.DOPrepareRequest
+	(*DOPrepareResponse)(nil),   // 4: edge.v1.DOPrepareResponse
+	(*DOOp)(nil),                // 5: edge.v1.DOOp
+	(*DOAcceptRequest)(nil),     // 6: edge.v1.DOAcceptRequest
+	(*DOAcceptResponse)(nil),    // 7: edge.v1.DOAcceptResponse
+	(*DOFetchStateRequest)(nil), // 8: edge.v1.DOFetchStateRequest
+	(*DOEntry)(nil),             // 9: edge.v1.DOEntry
+	(*DOStateChunk)(nil),        // 10: edge.v1.DOStateChunk
 }
 var file_edge_v1_do_proto_depIdxs = []int32{
 	0,  // 0: edge.v1.DOReplicaInfo.promised:type_name -> edge.v1.DOBallot
 	0,  // 1: edge.v1.DOReplicaInfo.accepted:type_name -> edge.v1.DOBallot
-	0,  // 2: edge.v1.DOPrepareRequest.ballot:type_name -> edge.v1.DOBallot
-	1,  // 3: edge.v1.DOPrepareResponse.info:type_name -> edge.v1.DOReplicaInfo
-	0,  // 4: edge.v1.DOAcceptRequest.ballot:type_name -> edge.v1.DOBallot
-	0,  // 5: edge.v1.DOAcceptRequest.base_ballot:type_name -> edge.v1.DOBallot
-	4,  // 6: edge.v1.DOAcceptRequest.ops:type_name -> edge.v1.DOOp
-	1,  // 7: edge.v1.DOAcceptResponse.info:type_name -> edge.v1.DOReplicaInfo
-	0,  // 8: edge.v1.DOFetchStateRequest.ballot:type_name -> edge.v1.DOBallot
-	0,  // 9: edge.v1.DOStateChunk.ballot:type_name -> edge.v1.DOBallot
-	0,  // 10: edge.v1.DOStateChunk.accepted:type_name -> edge.v1.DOBallot
-	8,  // 11: edge.v1.DOStateChunk.entries:type_name -> edge.v1.DOEntry
-	2,  // 12: edge.v1.DOReplica.Prepare:input_type -> edge.v1.DOPrepareRequest
-	5,  // 13: edge.v1.DOReplica.Accept:input_type -> edge.v1.DOAcceptRequest
-	7,  // 14: edge.v1.DOReplica.FetchState:input_type -> edge.v1.DOFetchStateRequest
-	9,  // 15: edge.v1.DOReplica.InstallState:input_type -> edge.v1.DOStateChunk
-	3,  // 16: edge.v1.DOReplica.Prepare:output_type -> edge.v1.DOPrepareResponse
-	6,  // 17: edge.v1.DOReplica.Accept:output_type -> edge.v1.DOAcceptResponse
-	9,  // 18: edge.v1.DOReplica.FetchState:output_type -> edge.v1.DOStateChunk
-	6,  // 19: edge.v1.DOReplica.InstallState:output_type -> edge.v1.DOAcceptResponse
-	16, // [16:20] is the sub-list for method output_type
-	12, // [12:16] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	2,  // 2: edge.v1.DOReplicaInfo.pending:type_name -> edge.v1.DOPromise
+	0,  // 3: edge.v1.DOPromise.ballot:type_name -> edge.v1.DOBallot
+	0,  // 4: edge.v1.DOPrepareRequest.ballot:type_name -> edge.v1.DOBallot
+	1,  // 5: edge.v1.DOPrepareResponse.info:type_name -> edge.v1.DOReplicaInfo
+	0,  // 6: edge.v1.DOAcceptRequest.ballot:type_name -> edge.v1.DOBallot
+	0,  // 7: edge.v1.DOAcceptRequest.base_ballot:type_name -> edge.v1.DOBallot
+	5,  // 8: edge.v1.DOAcceptRequest.ops:type_name -> edge.v1.DOOp
+	1,  // 9: edge.v1.DOAcceptResponse.info:type_name -> edge.v1.DOReplicaInfo
+	0,  // 10: edge.v1.DOFetchStateRequest.ballot:type_name -> edge.v1.DOBallot
+	0,  // 11: edge.v1.DOStateChunk.ballot:type_name -> edge.v1.DOBallot
+	0,  // 12: edge.v1.DOStateChunk.accepted:type_name -> edge.v1.DOBallot
+	9,  // 13: edge.v1.DOStateChunk.entries:type_name -> edge.v1.DOEntry
+	3,  // 14: edge.v1.DOReplica.Prepare:input_type -> edge.v1.DOPrepareRequest
+	6,  // 15: edge.v1.DOReplica.Accept:input_type -> edge.v1.DOAcceptRequest
+	8,  // 16: edge.v1.DOReplica.FetchState:input_type -> edge.v1.DOFetchStateRequest
+	10, // 17: edge.v1.DOReplica.InstallState:input_type -> edge.v1.DOStateChunk
+	4,  // 18: edge.v1.DOReplica.Prepare:output_type -> edge.v1.DOPrepareResponse
+	7,  // 19: edge.v1.DOReplica.Accept:output_type -> edge.v1.DOAcceptResponse
+	10, // 20: edge.v1.DOReplica.FetchState:output_type -> edge.v1.DOStateChunk
+	7,  // 21: edge.v1.DOReplica.InstallState:output_type -> edge.v1.DOAcceptResponse
+	18, // [18:22] is the sub-list for method output_type
+	14, // [14:18] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_edge_v1_do_proto_init() }
@@ -836,7 +918,7 @@ func file_edge_v1_do_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_edge_v1_do_proto_rawDesc), len(file_edge_v1_do_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

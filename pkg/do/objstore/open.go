@@ -181,6 +181,34 @@ func (r *Replicator) openOnce(ctx context.Context, obj string, replicas []string
 	if !ok {
 		return nil, highest, ErrSuperseded
 	}
+	// waitAll waits until every member of set answered; a member that
+	// failed to answer is ErrNoQuorum.
+	waitAll := func(set []string) error {
+		for {
+			if highest > 0 {
+				return ErrSuperseded
+			}
+			done := 0
+			for _, n := range set {
+				if res, ok := results[n]; ok {
+					if res.err != nil {
+						return fmt.Errorf("do open %q: no node knows the object and %s did not answer: %w: %w",
+							obj, n, ErrNoQuorum, res.err)
+					}
+					done++
+				}
+			}
+			if done == len(set) {
+				return nil
+			}
+			select {
+			case res := <-ch:
+				collect(res)
+			case <-ctx.Done():
+				return fmt.Errorf("do open %q: prepare: %w: %w", obj, ErrNoQuorum, ctx.Err())
+			}
+		}
+	}
 	ask(replicas)
 	if err := waitFor(replicas); err != nil {
 		return nil, highest, err
@@ -203,6 +231,15 @@ func (r *Replicator) openOnce(ctx context.Context, obj string, replicas []string
 		return best, holders
 	}
 	best, holders := newest()
+	if nothingKnown(results) {
+		// No answer knows of the object: it is new, or every answer came
+		// from nodes that missed it (down while it was opened and written).
+		// Only the whole set answering tells the two apart.
+		if err := waitAll(replicas); err != nil {
+			return nil, highest, err
+		}
+		best, holders = newest()
+	}
 	// Cover the replica set recorded with the newest state, and the sets
 	// of the promises newer than it (an owner that promised there may have
 	// written to its set before it failed); what is found there may name
@@ -294,6 +331,18 @@ func uncovered(best Meta, results map[string]prepResult) []string {
 		}
 	}
 	return nil
+}
+
+// nothingKnown reports whether no successful answer holds a state.
+// (Pending promises do not count: a failed Open leaves them too, without
+// having written anything.)
+func nothingKnown(results map[string]prepResult) bool {
+	for _, res := range results {
+		if res.err == nil && res.ok && !res.meta.Accepted.IsZero() {
+			return false
+		}
+	}
+	return true
 }
 
 // covered reports whether a majority of set promised.

@@ -567,3 +567,49 @@ func TestHandoffMovesNoState(t *testing.T) {
 		t.Fatalf("handoff moved whole states: sent %v, fetched %v", sent, fetched)
 	}
 }
+
+// TestNewMembersWaitForTheWholeSet: a member that missed an object's
+// opening and writes knows nothing of it; when the only holder in a new set
+// is slow to answer, a majority of empty answers must not pass for a new
+// object. A new object itself is opened only once every member answered.
+func TestNewMembersWaitForTheWholeSet(t *testing.T) {
+	ids := []string{"a", "b", "c", "d", "e"}
+	c := newCluster(t, ids...)
+	obj := objID(13)
+	// A new object with a member away: refused.
+	rejoinC := c.isolate("c")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if _, err := c.node("a").rep.Open(ctx, obj, []string{"a", "b", "c"}); !errors.Is(err, ErrNoQuorum) {
+		t.Fatalf("new object with c away: %v, want ErrNoQuorum", err)
+	}
+	rejoinC()
+	o := c.mustOpen("a", obj, "a", "b", "c")
+	if err := commit(o, put("k1", "v")); err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+	// c dies; d replaces it but is away while a writes.
+	c.crash("c")
+	rejoinD := c.isolate("d")
+	o = c.mustOpen("a", obj, "a", "b", "d")
+	if err := commit(o, put("k2", "v")); err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+	c.crash("a")
+	rejoinD()
+	// b, the only holder in {d, b, e}, is away: d and e know nothing.
+	rejoinB := c.isolate("b")
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel2()
+	if _, err := c.node("d").rep.Open(ctx2, obj, []string{"d", "b", "e"}); !errors.Is(err, ErrNoQuorum) {
+		t.Fatalf("open with only empty answers: %v, want ErrNoQuorum", err)
+	}
+	rejoinB()
+	o2 := c.mustOpen("d", obj, "d", "b", "e")
+	defer o2.Close()
+	if got, _ := o2.Get([]string{"k1", "k2"}); len(got) != 2 {
+		t.Fatalf("new owner reads %q", got)
+	}
+}

@@ -37,12 +37,19 @@
 // sequence number at a time.
 //
 //   - Open prepares a new ballot, above every one it saw, on every replica
-//     and waits for a majority of them (plus WithPrepareGrace for the
-//     rest). It then also prepares on a majority of the replica set
-//     recorded with the newest state found, again until the newest state's
-//     set is covered: an acknowledged write lives on a majority of the set
-//     it was written under, and every majority of that set intersects the
-//     promises Open collects. It adopts the newest state (highest accepted
+//     (telling each the replica set it opens with) and waits for a majority
+//     of them (plus WithPrepareGrace for the rest). When no answer holds a
+//     state, it waits for every member: members that missed the object
+//     (down while it was opened and written) must not pass for a new
+//     object, so a new object opens only once its whole set answered. It
+//     then also prepares on a majority of the replica set recorded with the
+//     newest state found, and of the set of every pending promise above
+//     that state's ballot (a replica remembers, until it accepts a state,
+//     the promises it made and their owners' sets, up to 8: an owner that
+//     promised there may have written to its set before it failed), again
+//     until every such set is covered: an acknowledged write lives on a
+//     majority of the set it was written under, and every majority of that
+//     set intersects the promises Open collects. It adopts the newest state (highest accepted
 //     ballot, then highest seq), fetched from a holder when this node lacks
 //     it (FetchState), and writes it under the new ballot to a majority:
 //     an Accept with no ops where a replica holds that state, the whole
@@ -74,9 +81,18 @@
 // (TestReplicaThatMissedWritesCatchesUp); replica sets that change one
 // member at a time keep every acknowledged write, even when the new set's
 // members never held the object (TestReplicaSetChangeKeepsAcknowledgedWrites,
-// TestRecordedSetIsConsulted). An object whose replica set loses a majority
-// at once is unavailable (Open returns ErrNoQuorum) until enough of them are
-// back: serving it would risk losing acknowledged writes.
+// TestRecordedSetIsConsulted, TestNewMembersWaitForTheWholeSet). An object
+// whose replica set loses a majority at once is unavailable (Open returns
+// ErrNoQuorum) until enough of them are back: serving it would risk losing
+// acknowledged writes (TestMajorityOfRecordedSetAwayRefusesOpen). With 3
+// replicas, a 3/2 partition that leaves 2 of an object's 3 replicas on the
+// minority side makes it unavailable on the majority side until the heal.
+//
+// Known limit: the reasoning above assumes replica sets change by at most
+// one member between two successful Opens. A set that loses two members at
+// once to nodes that never held the object, while its remaining holders
+// are away, waits (ErrNoQuorum) rather than lose data only as long as some
+// answer still carries a state or a pending promise naming the old set.
 //
 // # Bounds
 //

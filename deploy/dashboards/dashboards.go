@@ -20,8 +20,7 @@ import (
 // until the metric exists; the live test skips them (and fails once one of
 // them does return data, so this list is kept honest).
 var NotYetExported = []string{
-	// Durable Objects are not built: replication lag of object state.
-	"edge_do_replication_lag_seconds",
+	// Every metric a panel reads is exported today.
 }
 
 // OnlyOnTrouble lists metrics whose series appear only after something went
@@ -184,7 +183,7 @@ func Replication() Dashboard {
 					Description: "Raft entries each node knows committed but has not applied yet (every D1 database applies the one log in order).",
 					Targets:     []Target{{Expr: `max by (node) (` + sel("edge_d1_replica_lag_entries") + `)`, Legend: "{{node}}"}}},
 				{Title: "Durable Object replication lag", Kind: TimeSeries, Unit: "s",
-					Description: "Not yet exported: Durable Objects are not built (edge_do_replication_lag_seconds).",
+					Description: "Per owner node and replica: age of the oldest Durable Object write the replica has not acknowledged yet; 0 when it holds every write (edge_do_replication_lag_seconds).",
 					Targets:     []Target{{Expr: `max by (node) (` + sel("edge_do_replication_lag_seconds") + `)`, Legend: "{{node}}"}}},
 			}},
 		},

@@ -166,16 +166,27 @@ func cluster(t *testing.T, n int, opts do.Options, nsAttrs map[string]string) (*
 	}
 	var ns do.Namespace
 	cl.must(c.Member(0), http.MethodPost, base, body, &ns)
-	c.WaitFor("every node knows the namespace and holds a lease", 30*time.Second, func() bool {
+	waitLeases(t, c, cl, base+"/"+ns.ID, 45*time.Second)
+	return c, cl, base + "/" + ns.ID
+}
+
+// waitLeases waits until every up node knows namespace ns and holds a
+// valid lease; on timeout it names the nodes that do not.
+func waitLeases(t *testing.T, c *testcluster.Cluster, cl client, ns string, timeout time.Duration) {
+	t.Helper()
+	var missing []string
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		missing = missing[:0]
 		for _, m := range c.Up() {
-			if r, err := cl.do(m, http.MethodGet, base+"/"+ns.ID, nil); err != nil || r.status != http.StatusOK {
-				return false
-			}
-			if !module(m).Lease().Valid(time.Now()) {
-				return false
+			if r, err := cl.do(m, http.MethodGet, ns, nil); err != nil || r.status != http.StatusOK {
+				missing = append(missing, m.ID+": namespace unknown")
+			} else if st := module(m).Lease(); !st.Valid(time.Now()) {
+				missing = append(missing, fmt.Sprintf("%s: lease %+v", m.ID, st))
 			}
 		}
-		return true
-	})
-	return c, cl, base + "/" + ns.ID
+		if len(missing) == 0 {
+			return
+		}
+	}
+	t.Fatalf("after %v, not every node knows the namespace and holds a lease: %v", timeout, missing)
 }

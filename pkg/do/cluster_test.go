@@ -3,6 +3,7 @@ package do_test
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,5 +213,115 @@ func TestFailoverAfterKill(t *testing.T) {
 	cl.must(via, http.MethodPost, obj+"/storage/get", map[string]any{"keys": []string{"k", "k2"}}, &got)
 	if got.Entries["k"] != "before" || got.Entries["k2"] != "during" {
 		t.Fatalf("after handoff back: %+v", got)
+	}
+}
+
+// TestNamespaceAttributes: a namespace keeps its location hint, webhook and
+// history (a JSON number), refuses bad ones, and a hinted namespace places
+// its objects on the nodes of that region only.
+func TestNamespaceAttributes(t *testing.T) {
+	c, cl, ns := cluster(t, 3, do.Options{}, map[string]string{"location_hint": "eu-west"})
+	base := ns[:strings.LastIndex(ns, "/")]
+	var got do.Namespace
+	cl.must(c.Member(1), http.MethodGet, ns, nil, &got)
+	if got.LocationHint != "eu-west" {
+		t.Fatalf("namespace: %+v", got)
+	}
+	var where do.Where
+	cl.must(c.Member(0), http.MethodGet, ns+"/objects/by-name/x/where", nil, &where)
+	eu := ""
+	for _, m := range c.Members() {
+		if m.Node().Status().Region == "eu-west" {
+			eu = m.ID
+		}
+	}
+	if where.Owner != eu || len(where.Replicas) != 1 || where.Replicas[0] != eu {
+		t.Fatalf("hinted object placed at %+v, want only %s", where, eu)
+	}
+	cl.must(c.Member(2), http.MethodPost, ns+"/objects/by-name/x/storage/put", map[string]any{"entries": map[string]any{"k": 1}}, nil)
+
+	var made do.Namespace
+	cl.must(c.Member(0), http.MethodPost, base, map[string]any{"name": "hooked", "alarm_webhook": "http://127.0.0.1:1/hook",
+		"websocket_history": 10}, &made)
+	if made.AlarmWebhook != "http://127.0.0.1:1/hook" || made.WebsocketHistory != 10 {
+		t.Fatalf("created %+v", made)
+	}
+	cl.must(c.Member(0), http.MethodPost, base, map[string]any{"name": "history-max", "websocket_history": do.MaxWebsocketHistory}, nil)
+	for _, bad := range []map[string]any{
+		{"name": "b1", "websocket_history": do.MaxWebsocketHistory + 1},
+		{"name": "b2", "websocket_history": -1},
+		{"name": "b3", "alarm_webhook": "ftp://x/y"},
+		{"name": "b4", "alarm_webhook": "http://" + strings.Repeat("h", do.MaxWebhookBytes)},
+		{"name": "b5", "location_hint": ""},
+	} {
+		cl.expect(c.Member(0), http.MethodPost, base, bad, http.StatusBadRequest, 0)
+	}
+}
+
+// TestInputGateAndEviction: with a gate of 2, a burst of concurrent
+// increments is partly refused with the overloaded envelope (nothing
+// written for those), every accepted one counts exactly once; an idle
+// object is evicted, and comes back on the next request with its state.
+func TestInputGateAndEviction(t *testing.T) {
+	c, cl, ns := cluster(t, 1, do.Options{GateSize: 2, IdleTimeout: 2 * time.Second}, nil)
+	m := c.Member(0)
+	obj := ns + "/objects/by-name/gate"
+	cl.must(m, http.MethodPost, obj+"/storage/incr", map[string]any{"key": "n"}, nil) // open it
+	const burst = 40
+	results := make(chan reply, burst)
+	var start sync.WaitGroup
+	start.Add(1)
+	for range burst {
+		go func() {
+			start.Wait()
+			r, err := cl.do(m, http.MethodPost, obj+"/storage/incr", map[string]any{"key": "n"})
+			if err != nil {
+				t.Error(err)
+			}
+			results <- r
+		}()
+	}
+	start.Done()
+	ok, overloaded := 0, 0
+	for range burst {
+		r := <-results
+		switch {
+		case r.status == http.StatusOK:
+			ok++
+		case r.status == http.StatusServiceUnavailable && r.code() == api.CodeDOOverloaded:
+			overloaded++
+		default:
+			t.Errorf("unexpected answer %d %+v", r.status, r.env.Errors)
+		}
+	}
+	t.Logf("burst of %d: %d served, %d refused as overloaded", burst, ok, overloaded)
+	if overloaded == 0 || ok == 0 {
+		t.Fatalf("gate of 2: %d served, %d overloaded; want both", ok, overloaded)
+	}
+	var got struct {
+		Entries map[string]int `json:"entries"`
+	}
+	cl.must(m, http.MethodPost, obj+"/storage/get", map[string]any{"keys": []string{"n"}}, &got)
+	if got.Entries["n"] != ok+1 {
+		t.Fatalf("counter %d, want %d (served increments + 1)", got.Entries["n"], ok+1)
+	}
+	if v := cl.metric(m, "edge_do_active_objects"); v != 1 {
+		t.Fatalf("edge_do_active_objects = %v, want 1", v)
+	}
+	c.WaitFor("the idle object is evicted", 15*time.Second, func() bool {
+		return cl.metric(m, "edge_do_active_objects") == 0 && cl.metric(m, "edge_do_owned_objects") == 0
+	})
+	cl.must(m, http.MethodPost, obj+"/storage/get", map[string]any{"keys": []string{"n"}}, &got)
+	if got.Entries["n"] != ok+1 {
+		t.Fatalf("after eviction: counter %d, want %d", got.Entries["n"], ok+1)
+	}
+	if v := cl.metric(m, "edge_do_requests_total{op=\"incr\",result=\"ok\""); v != float64(ok+1) {
+		t.Errorf("edge_do_requests_total{incr,ok} = %v, want %d", v, ok+1)
+	}
+	if v := cl.metric(m, "edge_do_ownership_changes_total{change=\"acquired\""); v != 2 {
+		t.Errorf("ownership acquired %v times, want 2 (first use, after eviction)", v)
+	}
+	if v := cl.metric(m, "edge_do_lease_epoch"); v != 1 {
+		t.Errorf("edge_do_lease_epoch = %v, want 1", v)
 	}
 }

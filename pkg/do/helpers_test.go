@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -189,4 +190,36 @@ func waitLeases(t *testing.T, c *testcluster.Cluster, cl client, ns string, time
 		}
 	}
 	t.Fatalf("after %v, not every node knows the namespace and holds a lease: %v", timeout, missing)
+}
+
+// metric sums the samples of a series on node m's /metrics whose line
+// starts with prefix (a name, or a name and the first labels).
+func (cl client) metric(m *testcluster.Member, prefix string) float64 {
+	cl.t.Helper()
+	resp, err := cl.hc.Get(m.URL() + "/metrics")
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var sum float64
+	found := false
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		rest := line[len(prefix):]
+		if rest == "" || (rest[0] != ' ' && rest[0] != '{' && rest[0] != ',') {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(line[strings.LastIndex(line, " ")+1:], &v); err == nil {
+			sum += v
+			found = true
+		}
+	}
+	if !found {
+		cl.t.Fatalf("%s: no series %s", m.ID, prefix)
+	}
+	return sum
 }

@@ -178,8 +178,10 @@ func (m *Manager) Run(ctx context.Context) {
 }
 
 // round is one registration or renewal, then one sweep for dead nodes.
-func (m *Manager) round(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, m.cfg.Period/3)
+func (m *Manager) round(parent context.Context) {
+	// A renewal may take up to half a period: one that applies late still
+	// extends the lease from its proposal time, and the next tick follows.
+	ctx, cancel := context.WithTimeout(parent, m.cfg.Period/2)
 	defer cancel()
 	m.mu.Lock()
 	epoch := m.myEpoch
@@ -200,7 +202,9 @@ func (m *Manager) round(ctx context.Context) {
 	} else {
 		m.renew(ctx, epoch)
 	}
-	m.sweep(ctx)
+	sctx, scancel := context.WithTimeout(parent, m.cfg.Period/3)
+	defer scancel()
+	m.sweep(sctx)
 }
 
 // register starts a new epoch. A registration whose answer was lost (the

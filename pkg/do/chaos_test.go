@@ -292,14 +292,21 @@ func TestChaos(t *testing.T) {
 // partition keeps a quorum.
 func cluster5(t *testing.T, slog *serveLog) (*testcluster.Cluster, client, string) {
 	t.Helper()
-	c := testcluster.Start(t, testcluster.Options{Nodes: 5, Voters: 5, BootstrapExpect: 5, NoWait: true,
+	// Raft and gossip timers slower than the fast defaults: five nodes
+	// under -race on a shared 2-core machine otherwise lose their leader
+	// over and over (a heartbeat is late, not lost).
+	timing := testcluster.FastTiming()
+	timing.HeartbeatTimeout, timing.ElectionTimeout, timing.LeaderLeaseTimeout = 2*time.Second, 2*time.Second, time.Second
+	timing.ProbeInterval, timing.ProbeTimeout = time.Second, 500*time.Millisecond
+	c := testcluster.Start(t, testcluster.Options{Nodes: 5, Voters: 5, BootstrapExpect: 5, NoWait: true, Timing: &timing,
 		Services: services(do.Options{ServeLog: slog.record})})
 	c.WaitReady(120 * time.Second) // five nodes under -race on a shared machine form slowly
 	cl := newClient(t, c, 20*time.Second)
 	base := "/client/v4/accounts/" + accountID(t, c) + "/durable_objects/namespaces"
 	var ns do.Namespace
-	cl.must(c.Member(0), http.MethodPost, base, map[string]string{"name": "chaos"}, &ns)
-	waitLeases(t, c, cl, base+"/"+ns.ID, 60*time.Second)
+	// Five nodes under -race on a shared machine may take a while to settle.
+	cl.mustWithin(90*time.Second, c.Member(0), http.MethodPost, base, map[string]string{"name": "chaos"}, &ns)
+	waitLeases(t, c, cl, base+"/"+ns.ID, 90*time.Second)
 	return c, cl, base + "/" + ns.ID
 }
 

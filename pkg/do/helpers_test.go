@@ -83,8 +83,14 @@ func (cl client) do(m *testcluster.Member, method, path string, body any) (reply
 // for up to 20 s, and fails the test unless it succeeds.
 func (cl client) must(m *testcluster.Member, method, path string, body any, out any) reply {
 	cl.t.Helper()
+	return cl.mustWithin(20*time.Second, m, method, path, body, out)
+}
+
+// mustWithin is must retrying for up to d.
+func (cl client) mustWithin(d time.Duration, m *testcluster.Member, method, path string, body any, out any) reply {
+	cl.t.Helper()
 	r, err := cl.do(m, method, path, body)
-	for deadline := time.Now().Add(20 * time.Second); (err != nil || retryable(r.status)) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(d); (err != nil || retryable(r.status)) && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
 		r, err = cl.do(m, method, path, body)
 	}

@@ -215,7 +215,7 @@ func (cl client) metric(m *testcluster.Member, prefix string) float64 {
 			continue
 		}
 		rest := line[len(prefix):]
-		if rest == "" || (rest[0] != ' ' && rest[0] != '{' && rest[0] != ',') {
+		if rest == "" || (rest[0] != ' ' && rest[0] != '{' && rest[0] != ',' && rest[0] != '}') {
 			continue
 		}
 		var v float64

@@ -307,7 +307,7 @@ func TestChaos(t *testing.T) {
 
 // cluster5 starts 5 nodes, all Raft voters, so the 3-node side of a 3/2
 // partition keeps a quorum.
-func cluster5(t *testing.T, slog *serveLog) (*testcluster.Cluster, client, string) {
+func cluster5(t *testing.T, slog *serveLog) (*testcluster.Cluster, httpClient, string) {
 	t.Helper()
 	// Raft and gossip timers slower than the fast defaults: five nodes
 	// under -race on a shared 2-core machine otherwise lose their leader
@@ -328,14 +328,14 @@ func cluster5(t *testing.T, slog *serveLog) (*testcluster.Cluster, client, strin
 }
 
 // ownerIndex is the slot of the node that owns obj, as a live node sees it.
-func ownerIndex(t *testing.T, c *testcluster.Cluster, cl client, obj string) int {
+func ownerIndex(t *testing.T, c *testcluster.Cluster, cl httpClient, obj string) int {
 	t.Helper()
 	owner, _ := placement(t, c, cl, obj)
 	return owner
 }
 
 // placement is the slot of obj's owner and the slots of its replicas.
-func placement(t *testing.T, c *testcluster.Cluster, cl client, obj string) (int, map[int]bool) {
+func placement(t *testing.T, c *testcluster.Cluster, cl httpClient, obj string) (int, map[int]bool) {
 	t.Helper()
 	var w do.Where
 	cl.must(c.Up()[0], http.MethodGet, obj+"/where", nil, &w)

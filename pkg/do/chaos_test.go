@@ -230,8 +230,17 @@ func TestChaos(t *testing.T) {
 		})
 		failovers = append(failovers, firstAckAfter(stats[k], killed, victimID).Sub(killed))
 		sleep(2 * time.Second)
+		restarted := time.Now()
 		c.Restart(victim)
-		sleep(3 * time.Second)
+		// Handoff back: the returning node is first in the counter's order;
+		// after its warm-up it serves the counter again, from the state
+		// the interim owner left (the counter check below proves nothing
+		// was lost on the way).
+		c.WaitFor("the restarted owner serves its counter again", 40*time.Second, func() bool {
+			return !ackBy(stats[k], restarted, victimID).IsZero()
+		})
+		t.Logf("round %d: %s serves counter %d again %v after its restart", round, victimID, k,
+			ackBy(stats[k], restarted, victimID).Sub(restarted).Round(time.Millisecond))
 
 		k2 := (2*round + 1) % counters
 		// The minority holds the owner and a node outside the counter's
@@ -361,6 +370,18 @@ func firstAckAfter(st *counterStats, t time.Time, old string) time.Time {
 	defer st.mu.Unlock()
 	for _, a := range st.acks {
 		if a.at.After(t) && a.by != old {
+			return a.at
+		}
+	}
+	return time.Time{}
+}
+
+// ackBy is the first increment node acknowledged after t (zero when none).
+func ackBy(st *counterStats, t time.Time, node string) time.Time {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, a := range st.acks {
+		if a.at.After(t) && a.by == node {
 			return a.at
 		}
 	}

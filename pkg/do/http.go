@@ -29,9 +29,10 @@ const (
 	MaxWriteBody = router.DefaultMaxBodyBytes
 	// MaxNameBytes bounds an object name (by-name paths and ids from names).
 	MaxNameBytes = 1024
-	// DefaultListLimit and MaxListLimit bound one list answer.
+	// DefaultListLimit is the entries a list answers without ?limit.
 	DefaultListLimit = 1000
-	MaxListLimit     = 1000
+	// MaxListLimit bounds ?limit; "truncated" says more entries follow.
+	MaxListLimit = 1000
 )
 
 // objBase is the path of one object, by id or by name.

@@ -36,6 +36,7 @@ func printStatus(a *app, st wire.Status) error {
 	uptime := (time.Duration(st.UptimeSeconds) * time.Second).String()
 	t := newTable(a.stdout)
 	t.row("Node:", orDash(st.NodeID))
+	t.row("Cluster:", orDash(st.ClusterID))
 	t.row("Region:", orDash(st.Region))
 	t.row("Account:", orDash(st.AccountID))
 	t.row("Version:", orDash(st.Version))

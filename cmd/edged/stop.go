@@ -46,7 +46,7 @@ func startNode(ctx context.Context, cfg node.Config, faults <-chan error, timeou
 	case r := <-done:
 		return r.n, r.err
 	case err := <-faults:
-		return nil, fmt.Errorf("storage fault during start: %w", err)
+		return nil, fmt.Errorf("fatal fault during start: %w", err)
 	case <-ctx.Done():
 		log.Info("signal received during start")
 		select {
@@ -88,7 +88,7 @@ func stopNode(n shutdowner, timeout time.Duration, log *slog.Logger) error {
 // ready (node.Fault), leaves gossip if it can within faultStopGrace and
 // returns the fault, which main prints before exiting non-zero.
 func stopOnFault(n shutdowner, fault error, log *slog.Logger) error {
-	log.Error("storage fault: stopping the node", "err", fault)
+	log.Error("fatal fault: stopping the node", "err", fault)
 	ctx, cancel := context.WithTimeout(context.Background(), faultStopGrace)
 	defer cancel()
 	done := make(chan error, 1)
@@ -96,10 +96,10 @@ func stopOnFault(n shutdowner, fault error, log *slog.Logger) error {
 	select {
 	case err := <-done:
 		if err != nil {
-			log.Warn("stop after storage fault", "err", err)
+			log.Warn("stop after a fatal fault", "err", err)
 		}
 	case <-time.After(faultStopGrace):
-		log.Warn("stop after storage fault did not finish; exiting anyway", "grace", faultStopGrace)
+		log.Warn("stop after a fatal fault did not finish; exiting anyway", "grace", faultStopGrace)
 	}
-	return fmt.Errorf("stopped on a storage fault: %w", fault)
+	return fmt.Errorf("stopped on a fatal fault: %w", fault)
 }

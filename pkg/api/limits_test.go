@@ -234,6 +234,39 @@ func TestRateLimitPerToken(t *testing.T) {
 	}
 }
 
+// A request another node forwarded was counted on that node: it is not
+// counted again here.
+func TestRateLimitCountsForwardedRequestsOnce(t *testing.T) {
+	env, commits, _ := limitServer(t, Limits{RatePerToken: 1, RateBurst: 2}, nil)
+	h := env.srv.Handler()
+	do := func(forwarded bool) int {
+		req := httptest.NewRequest(http.MethodPut, "/client/v4/blob", strings.NewReader("x"))
+		req.Header.Set("Authorization", "Bearer "+testAdmin)
+		if forwarded {
+			req = req.WithContext(WithForwardedFrom(req.Context(), "node-2"))
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := range 10 {
+		if code := do(true); code != 200 {
+			t.Fatalf("forwarded request %d: %d", i, code)
+		}
+	}
+	for i := range 2 { // the burst is intact for direct requests
+		if code := do(false); code != 200 {
+			t.Fatalf("direct request %d within the burst: %d", i, code)
+		}
+	}
+	if code := do(false); code != http.StatusTooManyRequests {
+		t.Fatalf("direct request past the burst: %d", code)
+	}
+	if commits.Load() != 12 {
+		t.Fatalf("commits %d, want 12", commits.Load())
+	}
+}
+
 func TestRateLimiterRefills(t *testing.T) {
 	now := time.Unix(0, 0)
 	l := newRateLimiter(10, 2)

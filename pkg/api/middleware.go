@@ -99,7 +99,8 @@ func quiet(path string) bool {
 // route wraps a route's handler: it names the request for logs and metrics,
 // sets the connection's deadlines (a body idle timeout and a total deadline
 // that grows with maxBody), authenticates when auth is set, applies the
-// principal's rate limit, and enforces maxBody. On 401, 413 or 429 the
+// principal's rate limit (once, on the node the client reached), and
+// enforces maxBody. On 401, 413 or 429 the
 // handler does not run, so nothing changes; on 401 and 413 the connection
 // closes rather than wait for a body nobody will read.
 func (s *Server) route(pattern, service string, auth bool, maxBody int64, h http.Handler) http.Handler {
@@ -119,7 +120,10 @@ func (s *Server) route(pattern, service string, auth bool, maxBody int64, h http
 				return
 			}
 			st.principal, st.caller = c.principal, c
-			if !s.limitRate(w, c.principal) {
+			// A request forwarded by another node was counted there, where
+			// the client sent it: counting it again would halve the rate
+			// of every request that takes a hop.
+			if ForwardedFrom(r.Context()) == "" && !s.limitRate(w, c.principal) {
 				return
 			}
 			if !s.authorize(w, r, pattern, service, c) {

@@ -228,11 +228,11 @@ func (h *resourceHandlers) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if max := h.kind.MaxPerAccount; max > 0 && len(h.res.Resources(h.kind.Kind, account)) >= max {
-		WriteFailure(w, r, &HTTPError{Status: http.StatusForbidden, Code: CodeQuotaExceeded,
-			Message: fmt.Sprintf("quota exceeded: an account may hold at most %d of %s", max, h.kind.Path), Err: ErrBadRequest})
+		WriteFailure(w, r, h.quotaError())
 		return
 	}
-	res, err := h.res.CreateResource(r.Context(), catalog.Resource{Kind: h.kind.Kind, AccountID: account, Name: name, Attrs: attrs})
+	res, err := h.res.CreateResource(r.Context(), catalog.Resource{Kind: h.kind.Kind, AccountID: account, Name: name, Attrs: attrs,
+		MaxPerAccount: h.kind.MaxPerAccount})
 	if err != nil {
 		WriteFailure(w, r, h.writeError(err, name))
 		return
@@ -346,6 +346,16 @@ func (h *resourceHandlers) writeError(err error, name string) error {
 				strings.ReplaceAll(string(h.kind.Kind), "_", " "), h.kind.NameField, name), Err: errors.Join(sentinel, err)}
 	case errors.Is(err, catalog.ErrNotFound):
 		return h.notFound()
+	case errors.Is(err, catalog.ErrQuota):
+		return h.quotaError()
 	}
 	return err
+}
+
+// quotaError answers a create past the kind's cap per account (checked on
+// the receiving node's view first, then authoritatively when the create
+// applies in the log).
+func (h *resourceHandlers) quotaError() error {
+	return &HTTPError{Status: http.StatusForbidden, Code: CodeQuotaExceeded,
+		Message: fmt.Sprintf("quota exceeded: an account may hold at most %d of %s", h.kind.MaxPerAccount, h.kind.Path), Err: ErrBadRequest}
 }

@@ -24,6 +24,7 @@ type Catalog struct {
 type state struct {
 	Version        uint64              `json:"version"`
 	DefaultAccount string              `json:"default_account"`
+	ClusterID      string              `json:"cluster_id,omitempty"`
 	Accounts       map[string]Account  `json:"accounts"`
 	Tokens         map[string]Token    `json:"tokens"`
 	Resources      map[string]Resource `json:"resources"`
@@ -65,6 +66,11 @@ func (c *Catalog) apply(op Op) Result {
 	switch op.Type {
 	case OpInit:
 		return c.applyInit(op)
+	case OpSetClusterID:
+		if c.st.ClusterID == "" && op.ClusterID != "" {
+			c.st.ClusterID = op.ClusterID
+		}
+		return Result{}
 	case OpCreateAccount:
 		if op.Account == nil || op.Account.ID == "" {
 			return failure("invalid", "account id is required")
@@ -139,6 +145,9 @@ func (c *Catalog) applyInit(op Op) Result {
 	if c.st.DefaultAccount != "" {
 		return Result{}
 	}
+	if c.st.ClusterID == "" {
+		c.st.ClusterID = op.ClusterID
+	}
 	if op.Account == nil || op.Account.ID == "" {
 		return failure("invalid", "init needs an account")
 	}
@@ -206,6 +215,9 @@ func (c *Catalog) applyResource(op Op) Result {
 		if c.nameTaken(r.Kind, r.AccountID, r.Name, "") {
 			return failure("exists", "%s named %q", r.Kind, r.Name)
 		}
+		if op.Limit > 0 && c.count(r.Kind, r.AccountID) >= op.Limit {
+			return failure("quota", "account %s already holds %d %s, its cap", r.AccountID, op.Limit, r.Kind)
+		}
 		nr := *r
 		nr.CreatedAt = op.At
 		nr.Attrs = maps.Clone(r.Attrs)
@@ -228,6 +240,17 @@ func (c *Catalog) applyResource(op Op) Result {
 		delete(c.st.Resources, key)
 		return Result{Resource: &cur}
 	}
+}
+
+// count is the number of resources of kind in account.
+func (c *Catalog) count(kind Kind, account string) int {
+	n := 0
+	for _, r := range c.st.Resources {
+		if r.Kind == kind && r.AccountID == account {
+			n++
+		}
+	}
+	return n
 }
 
 func (c *Catalog) nameTaken(kind Kind, account, name, exceptID string) bool {
@@ -262,6 +285,15 @@ func (c *Catalog) DefaultAccount() (Account, bool) {
 	defer c.mu.RUnlock()
 	a, ok := c.st.Accounts[c.st.DefaultAccount]
 	return a, ok
+}
+
+// ClusterID is the id of the cluster, chosen once when the catalog was
+// initialized; empty before that (or in a catalog initialized before ids
+// existed, until a node records one with OpSetClusterID).
+func (c *Catalog) ClusterID() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.st.ClusterID
 }
 
 // Account returns one account.

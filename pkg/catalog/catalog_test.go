@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -107,4 +108,77 @@ func snapshotBytes(t *testing.T, c *Catalog) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// The cluster id is chosen once: by init, or by set_cluster_id in a catalog
+// initialized without one; later ids change nothing, and it survives a
+// snapshot.
+func TestClusterIDIsChosenOnce(t *testing.T) {
+	c := New()
+	mustApply(t, c, 1, Op{Type: OpInit, Account: &Account{ID: "a"}, ClusterID: "0123-abcd"})
+	mustApply(t, c, 2, Op{Type: OpInit, Account: &Account{ID: "b"}, ClusterID: "4567-ef01"})
+	mustApply(t, c, 3, Op{Type: OpSetClusterID, ClusterID: "89ab-cdef"})
+	if got := c.ClusterID(); got != "0123-abcd" {
+		t.Fatalf("cluster id %q, want the first one", got)
+	}
+	var snap bytes.Buffer
+	if err := c.Snapshot(&snap); err != nil {
+		t.Fatal(err)
+	}
+	restored := New()
+	if err := restored.Restore(&snap); err != nil {
+		t.Fatal(err)
+	}
+	if got := restored.ClusterID(); got != "0123-abcd" {
+		t.Fatalf("restored cluster id %q", got)
+	}
+
+	old := New()
+	mustApply(t, old, 1, Op{Type: OpInit, Account: &Account{ID: "a"}})
+	if old.ClusterID() != "" {
+		t.Fatal("init without an id recorded one")
+	}
+	mustApply(t, old, 2, Op{Type: OpSetClusterID, ClusterID: "aaaa"})
+	mustApply(t, old, 3, Op{Type: OpSetClusterID, ClusterID: "bbbb"})
+	if got := old.ClusterID(); got != "aaaa" {
+		t.Fatalf("cluster id %q, want aaaa", got)
+	}
+
+	for _, op := range []Op{
+		{Type: OpSetClusterID},
+		{Type: OpSetClusterID, ClusterID: "NOT-HEX"},
+		{Type: OpSetClusterID, ClusterID: strings.Repeat("a", maxIDBytes+1)},
+		{Type: OpInit, Account: &Account{ID: "a"}, ClusterID: "zz"},
+	} {
+		if err := op.Validate(); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Validate(%+v) = %v, want ErrInvalid", op, err)
+		}
+	}
+	if err := (Op{Type: OpSetClusterID, ClusterID: strings.Repeat("a", maxIDBytes)}).Validate(); err != nil {
+		t.Errorf("a %d-byte id: %v", maxIDBytes, err)
+	}
+}
+
+// A create's Limit is checked as it applies: of creates that all passed a
+// proposer's check on a stale view, only those under the cap are applied.
+func TestCreateLimitCheckedInTheLog(t *testing.T) {
+	c := New()
+	mustApply(t, c, 1, Op{Type: OpInit, Account: &Account{ID: "a"}})
+	for i, name := range []string{"one", "two"} {
+		mustApply(t, c, uint64(2+i), Op{Type: OpCreateResource, Limit: 2,
+			Resource: &Resource{Kind: KindKVNamespace, AccountID: "a", ID: name, Name: name}})
+	}
+	res := c.Apply(4, Op{Type: OpCreateResource, Limit: 2, At: t0,
+		Resource: &Resource{Kind: KindKVNamespace, AccountID: "a", ID: "three", Name: "three"}})
+	if !errors.Is(res.Err(), ErrQuota) {
+		t.Fatalf("third create under a cap of 2: %v, want ErrQuota", res.Err())
+	}
+	if n := len(c.Resources(KindKVNamespace, "a")); n != 2 {
+		t.Fatalf("%d namespaces after a refused create", n)
+	}
+	// Another kind, or no cap, is not limited by it.
+	mustApply(t, c, 5, Op{Type: OpCreateResource, Limit: 2,
+		Resource: &Resource{Kind: KindD1Database, AccountID: "a", ID: "db", Name: "db"}})
+	mustApply(t, c, 6, Op{Type: OpCreateResource,
+		Resource: &Resource{Kind: KindKVNamespace, AccountID: "a", ID: "three", Name: "three"}})
 }

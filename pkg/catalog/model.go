@@ -75,6 +75,11 @@ type Resource struct {
 	Name      string            `json:"name"`
 	CreatedAt time.Time         `json:"created_at"`
 	Attrs     map[string]string `json:"attrs,omitempty"`
+	// MaxPerAccount, when creating, refuses the resource with ErrQuota if
+	// its account already holds that many of its kind (0: no cap). It is
+	// not stored: it travels as the create operation's Limit and is
+	// checked when the operation applies, so racing creates cannot pass it.
+	MaxPerAccount int `json:"-"`
 }
 
 // HashToken returns the hex SHA-256 of a token secret, the form the catalog

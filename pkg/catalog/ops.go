@@ -25,6 +25,9 @@ const (
 	OpCreateResource OpType = "create_resource"
 	OpRenameResource OpType = "rename_resource"
 	OpDeleteResource OpType = "delete_resource"
+	// OpSetClusterID records the cluster id in a catalog initialized before
+	// init carried one; the first id recorded stays.
+	OpSetClusterID OpType = "set_cluster_id"
 )
 
 // Op is one catalog change, as carried in the Raft log. Which fields count
@@ -36,6 +39,13 @@ type Op struct {
 	Account  *Account  `json:"account,omitempty"`
 	Token    *Token    `json:"token,omitempty"`
 	Resource *Resource `json:"resource,omitempty"`
+	// ClusterID is the cluster's id, chosen once at init (OpInit,
+	// OpSetClusterID).
+	ClusterID string `json:"cluster_id,omitempty"`
+	// Limit caps, for create_resource, the resources of the kind the
+	// account may hold (0: no cap): the quota check made in order, in the
+	// log, rather than on a proposer's possibly stale view.
+	Limit int `json:"limit,omitempty"`
 }
 
 // Encode serializes an operation for the log.
@@ -65,13 +75,15 @@ var (
 	// ErrInUse refuses deleting an account that still holds resources or
 	// tokens.
 	ErrInUse = errors.New("in use")
+	// ErrQuota refuses creating a resource past its account's cap.
+	ErrQuota = errors.New("quota exceeded")
 )
 
 // Result is the outcome of applying one operation, as returned to the
 // proposer (possibly over the network).
 type Result struct {
 	// Error is empty on success, else one of "exists", "not_found",
-	// "in_use", "invalid".
+	// "in_use", "quota", "invalid".
 	Error    string    `json:"error,omitempty"`
 	Message  string    `json:"message,omitempty"`
 	Resource *Resource `json:"resource,omitempty"`
@@ -91,6 +103,8 @@ func (r Result) Err() error {
 		base = ErrNotFound
 	case "in_use":
 		base = ErrInUse
+	case "quota":
+		base = ErrQuota
 	default:
 		base = ErrInvalid
 	}
@@ -137,6 +151,8 @@ func (op Op) Validate() error {
 		return nil
 	}
 	switch op.Type {
+	case OpSetClusterID:
+		return clusterID(op.ClusterID, true, bad)
 	case OpUpdateAccount, OpDeleteAccount:
 		if op.Account == nil {
 			return bad("account is required")
@@ -154,6 +170,9 @@ func (op Op) Validate() error {
 	case OpInit, OpCreateAccount:
 		if op.Account == nil {
 			return bad("account is required")
+		}
+		if err := clusterID(op.ClusterID, false, bad); err != nil {
+			return err
 		}
 		if err := errors.Join(text("account id", op.Account.ID, maxIDBytes, true),
 			text("account name", op.Account.Name, maxNameBytes, false)); err != nil {
@@ -209,4 +228,23 @@ func (op Op) Validate() error {
 	default:
 		return bad("unknown operation")
 	}
+}
+
+// clusterID checks a cluster id: 1 to 64 lowercase hex digits or dashes.
+func clusterID(id string, required bool, bad func(string, ...any) error) error {
+	if id == "" {
+		if required {
+			return bad("cluster id is required")
+		}
+		return nil
+	}
+	if len(id) > maxIDBytes {
+		return bad("cluster id is %d bytes, over %d", len(id), maxIDBytes)
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r == '-') {
+			return bad("cluster id %q holds %q: only lowercase hex digits and dashes", id, r)
+		}
+	}
+	return nil
 }

@@ -30,6 +30,7 @@ type Cluster struct {
 	meta       Meta
 	members    map[string]*Member
 	peerCoords map[string]*coordinate.Coordinate
+	refused    error // last member of another cluster refused (cluster_guard.go)
 
 	changes chan struct{}
 	// gossipAddr is read once at start: memberlist's LocalNode returns its
@@ -113,6 +114,8 @@ func (c *Cluster) memberlistConfig() (*memberlist.Config, error) {
 	mc.Delegate = &delegate{c: c}
 	mc.Events = &eventDelegate{c: c}
 	mc.Ping = &pingDelegate{c: c}
+	mc.Merge = &guard{c: c}
+	mc.Alive = &guard{c: c}
 	mlLog := stdlog.New(logadapt.Writer(c.cfg.Logger.With("component", "memberlist")), "", 0)
 	mc.Logger = mlLog
 	if c.cfg.WrapTransport != nil {
@@ -136,7 +139,9 @@ func (c *Cluster) memberlistConfig() (*memberlist.Config, error) {
 }
 
 // Join contacts the given gossip addresses until one answers or ctx ends.
-// Joining nothing (a first node) returns at once.
+// Joining nothing (a first node) returns at once. A seed that belongs to
+// another cluster than this node's ends the attempts with ErrOtherCluster:
+// retrying would never succeed.
 func (c *Cluster) Join(ctx context.Context, addrs []string) error {
 	if len(addrs) == 0 {
 		return nil
@@ -146,10 +151,14 @@ func (c *Cluster) Join(ctx context.Context, addrs []string) error {
 	c.mu.Unlock()
 	backoff := 200 * time.Millisecond
 	for {
+		c.refusal() // forget refusals of earlier gossip rounds
 		n, err := c.ml.Join(addrs)
 		if n > 0 {
 			c.log.Info("joined cluster", "contacted", n)
 			return nil
+		}
+		if refused := c.refusal(); refused != nil {
+			return fmt.Errorf("cluster: join %v: %w", addrs, refused)
 		}
 		c.log.Warn("join failed, retrying", "seeds", addrs, "err", err, "in", backoff)
 		select {

@@ -19,6 +19,10 @@ type Meta struct {
 	RaftAddr string `json:"raft"`
 	Version  string `json:"ver"`
 	Voter    bool   `json:"voter,omitempty"`
+	// Cluster is the id of the cluster the node belongs to, once it has
+	// learned it (empty on a node that never joined one). Members of
+	// another cluster are refused (cluster_guard.go).
+	Cluster string `json:"cluster,omitempty"`
 	// Leaving is set just before a graceful leave, so peers can tell a
 	// departure from a crash (memberlist's leave event does not say).
 	Leaving bool `json:"leaving,omitempty"`

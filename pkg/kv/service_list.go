@@ -3,8 +3,10 @@ package kv
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 )
 
 // Sentinel errors of the service's list and bulk calls; check with errors.Is.
@@ -17,12 +19,28 @@ var (
 	ErrTooManyKeys = errors.New("too many keys")
 )
 
-// maxCursorLen bounds an encoded cursor: base64url of a MaxKeyBytes key.
-var maxCursorLen = base64.RawURLEncoding.EncodedLen(MaxKeyBytes)
+// cursorSumLen is the size of the checksum that ends every cursor.
+const cursorSumLen = 4
+
+// maxCursorLen bounds an encoded cursor: base64url of a MaxKeyBytes key
+// and its checksum.
+var maxCursorLen = base64.RawURLEncoding.EncodedLen(MaxKeyBytes + cursorSumLen)
+
+// cursorTable is the CRC-32C table of cursor checksums.
+var cursorTable = crc32.MakeTable(crc32.Castagnoli)
+
+// cursorSum is the checksum that ends a cursor: CRC-32C of a fixed tag and
+// the key, so a string that merely decodes to a valid key (a guess, a
+// truncated or edited cursor) is refused rather than silently listing
+// from somewhere else.
+func cursorSum(key []byte) uint32 {
+	return crc32.Update(crc32.Checksum([]byte("edgeplane kv cursor v1"), cursorTable), cursorTable, key)
+}
 
 // EncodeCursor returns the opaque list cursor that resumes after key.
 func EncodeCursor(key string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(key))
+	b := binary.BigEndian.AppendUint32([]byte(key), cursorSum([]byte(key)))
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // DecodeCursor returns the key a cursor resumes after; "" for the empty
@@ -38,6 +56,13 @@ func DecodeCursor(cursor string) (string, error) {
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(cursor)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidCursor, err)
+	}
+	if len(raw) <= cursorSumLen {
+		return "", fmt.Errorf("%w: too short", ErrInvalidCursor)
+	}
+	raw, sum := raw[:len(raw)-cursorSumLen], binary.BigEndian.Uint32(raw[len(raw)-cursorSumLen:])
+	if sum != cursorSum(raw) {
+		return "", fmt.Errorf("%w: checksum mismatch", ErrInvalidCursor)
 	}
 	if err := ValidateKey(string(raw)); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidCursor, err)

@@ -3,6 +3,7 @@ package kv
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -308,6 +309,24 @@ func TestStorageFailureIsAnError(t *testing.T) {
 	cancel()
 	if _, err := e.svc.Get(ctx, "ns", "k"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled: %v", err)
+	}
+}
+
+// A cursor is accepted only as issued: the base64 of a valid key without
+// its checksum, or with one byte changed, is refused.
+func TestCursorNeedsItsChecksum(t *testing.T) {
+	c := EncodeCursor("user/42")
+	if k, err := DecodeCursor(c); err != nil || k != "user/42" {
+		t.Fatalf("issued cursor: %q %v", k, err)
+	}
+	bare := base64.RawURLEncoding.EncodeToString([]byte("user/42"))
+	if _, err := DecodeCursor(bare); !errors.Is(err, ErrInvalidCursor) {
+		t.Fatalf("bare key as cursor: %v", err)
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(c)
+	raw[0] ^= 1
+	if _, err := DecodeCursor(base64.RawURLEncoding.EncodeToString(raw)); !errors.Is(err, ErrInvalidCursor) {
+		t.Fatalf("edited cursor: %v", err)
 	}
 }
 

@@ -11,8 +11,9 @@ type faultState struct {
 	err  atomic.Pointer[error]
 }
 
-// fatal records a storage fault the node cannot continue past (a write
-// the disk refused, a damaged file): from then on the node reports not
+// fatal records a fault the node cannot continue past (a write the disk
+// refused, a damaged file, a data dir that belongs to another cluster):
+// from then on the node reports not
 // ready, and Config.OnFatal (the daemon) is told, once, so it can exit.
 // It never blocks: storage calls it from its own goroutines.
 func (n *Node) fatal(err error) {
@@ -29,7 +30,7 @@ func (n *Node) fatal(err error) {
 		go n.cfg.OnFatal(err)
 	}
 	// Logged after OnFatal is on its way: the log may sit on the failed disk.
-	n.log.Error("storage fault: this node stops serving and must be restarted on a healthy disk", "err", err)
+	n.log.Error("fatal fault: this node stops serving; fix the cause named here, then restart it", "err", err)
 }
 
 // Fault returns the storage fault that stopped the node, nil while healthy.

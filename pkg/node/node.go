@@ -34,7 +34,10 @@ type Node struct {
 	started time.Time
 
 	layout storage.Layout
-	lock   *storage.Lock
+	// clusterID is the cluster recorded in the data dir at start (empty
+	// on a node that never joined one); see clusterid.go.
+	clusterID string
+	lock      *storage.Lock
 
 	reg      *prometheus.Registry
 	net      *netfault.Net
@@ -88,9 +91,11 @@ func New(cfg Config) (_ *Node, err error) {
 	if n.layout, n.lock, err = storage.Open(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if _, err = n.layout.ClaimIdentity(cfg.NodeID); err != nil {
+	var ident storage.Identity
+	if ident, err = n.layout.ClaimIdentity(cfg.NodeID); err != nil {
 		return nil, err
 	}
+	n.clusterID = ident.ClusterID
 	if n.adminTok, n.generated, err = loadOrCreateAdminToken(n.layout.AdminTokenFile(), cfg.AdminToken); err != nil {
 		return nil, err
 	}
@@ -136,6 +141,7 @@ func New(cfg Config) (_ *Node, err error) {
 	n.cancel = cancel
 	n.goLoop(func() { n.joinLoop(ctx) })
 	n.goLoop(func() { n.initLoop(ctx) })
+	n.goLoop(func() { n.clusterIDLoop(ctx) })
 	n.goLoop(func() { n.voterFlagLoop(ctx) })
 	for _, svc := range n.services {
 		n.goLoop(func() { svc.Run(ctx) })
@@ -220,6 +226,7 @@ func (n *Node) startCluster() error {
 		Meta: cluster.Meta{
 			ID: n.cfg.NodeID, Region: n.cfg.Region, Version: n.cfg.Version,
 			HTTPAddr: n.advHTTP, GRPCAddr: n.advGRPC, RaftAddr: n.advRaft,
+			Cluster: n.clusterID,
 		},
 		BindAddr:          n.cfg.GossipAddr,
 		AdvertiseAddr:     gossipAdv,
@@ -361,7 +368,7 @@ func (n *Node) startGRPC() {
 // joinLoop contacts the seeds until gossip has joined a cluster.
 func (n *Node) joinLoop(ctx context.Context) {
 	if err := n.cluster.Join(ctx, n.cfg.Join); err != nil && ctx.Err() == nil {
-		n.log.Error("could not join the cluster", "err", err)
+		n.joinFailed(err)
 	}
 }
 

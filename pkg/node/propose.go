@@ -80,9 +80,10 @@ func (n *Node) ensureCatalog(ctx context.Context) error {
 			acct = randomHex(16)
 		}
 		op := catalog.Op{
-			Type:    catalog.OpInit,
-			Account: &catalog.Account{ID: acct, Name: "Edgeplane"},
-			Token:   bootstrapAdminToken(acct, n.adminTok),
+			Type:      catalog.OpInit,
+			Account:   &catalog.Account{ID: acct, Name: "Edgeplane"},
+			Token:     bootstrapAdminToken(acct, n.adminTok),
+			ClusterID: newClusterID(),
 		}
 		if _, err := n.proposeCatalog(ctx, op); err != nil {
 			return err
@@ -120,7 +121,7 @@ func (n *Node) createResource(ctx context.Context, r catalog.Resource) (catalog.
 		r.AccountID = n.AccountID()
 	}
 	r.ID = randomHex(16)
-	res, err := n.proposeCatalog(ctx, catalog.Op{Type: catalog.OpCreateResource, Resource: &r})
+	res, err := n.proposeCatalog(ctx, catalog.Op{Type: catalog.OpCreateResource, Resource: &r, Limit: r.MaxPerAccount})
 	if err != nil {
 		return catalog.Resource{}, fmt.Errorf("create %s %q: %w", r.Kind, r.Name, err)
 	}

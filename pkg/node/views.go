@@ -50,6 +50,7 @@ func (v *clusterView) Status() wire.Status {
 	leaderID := rs.LeaderID
 	return wire.Status{
 		NodeID:    n.cfg.NodeID,
+		ClusterID: n.catalog.ClusterID(),
 		Region:    n.cfg.Region,
 		AccountID: n.AccountID(),
 		Version:   n.cfg.Version,

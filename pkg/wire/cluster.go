@@ -36,6 +36,7 @@ type Member struct {
 // Status describes the answering node (GET /client/v4/cluster/status).
 type Status struct {
 	NodeID         string     `json:"node_id"`
+	ClusterID      string     `json:"cluster_id"`
 	Region         string     `json:"region"`
 	AccountID      string     `json:"account_id"`
 	Version        string     `json:"version"`

@@ -144,6 +144,7 @@ type member struct {
 
 type status struct {
 	NodeID    string `json:"node_id"`
+	ClusterID string `json:"cluster_id"`
 	Region    string `json:"region"`
 	AccountID string `json:"account_id"`
 	Raft      struct {

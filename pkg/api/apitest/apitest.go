@@ -118,7 +118,7 @@ func (c *Catalog) CreateResource(_ context.Context, r catalog.Resource) (catalog
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	r.ID = hex.EncodeToString(b[:])
-	res := c.apply(catalog.Op{Type: catalog.OpCreateResource, Resource: &r})
+	res := c.apply(catalog.Op{Type: catalog.OpCreateResource, Resource: &r, Limit: r.MaxPerAccount})
 	if err := res.Err(); err != nil {
 		return catalog.Resource{}, err
 	}

@@ -300,7 +300,9 @@ func TestForwardResponseTooLarge(t *testing.T) {
 		}
 	})
 	addr := startNode(t, &fakeBackend{info: &edgev1.InfoResponse{NodeId: "n2"}, handler: huge})
-	fw, _ := newTestForwarder(t, newTestPool(t, PoolConfig{}), ForwarderConfig{})
+	// Building ~30 MB under the race detector on a loaded machine can take
+	// longer than the default deadline; this test is about the size.
+	fw, _ := newTestForwarder(t, newTestPool(t, PoolConfig{}), ForwarderConfig{Timeout: time.Minute})
 	rec := httptest.NewRecorder()
 	fw.Forward(rec, httptest.NewRequest(http.MethodGet, "/big", nil), Target{NodeID: "n2", GRPCAddr: addr}, "r2", "replica")
 	if rec.Code != http.StatusBadGateway {

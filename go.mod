@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/cloudflare/cloudflare-go/v6 v6.10.0
 	github.com/cockroachdb/pebble/v2 v2.1.7
+	github.com/coder/websocket v1.8.15
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/memberlist v0.7.0
 	github.com/hashicorp/raft v1.8.0

@@ -8,7 +8,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 # tests/e2e/version_test.go builds through this target and checks both.
 LDFLAGS   := -X $(MODULE)/pkg/version.Version=$(VERSION)
 BINDIR    ?= bin
-PROTOS    := proto/edge/v1/node.proto proto/edge/v1/kv.proto proto/edge/v1/consensus.proto proto/edge/v1/do_room.proto
+PROTOS    := proto/edge/v1/node.proto proto/edge/v1/kv.proto proto/edge/v1/consensus.proto proto/edge/v1/do.proto proto/edge/v1/do_room.proto
 
 .PHONY: all build test vet fmt-check proto proto-tools bench-kv bench-wrk run
 

@@ -109,4 +109,43 @@ const (
 	// not acknowledge in time (the write is then durable here and still
 	// replicates).
 	CodeKVReplicas = 10060
+
+	// Durable Objects (pkg/do). Cloudflare has no REST codes for object
+	// storage (it is reached from Workers), so these are Edgeplane's, in
+	// 1200-1299.
+
+	// CodeDONamespaceNotFound is a namespace id the account does not own (404).
+	CodeDONamespaceNotFound = 1200
+	// CodeDOInvalidID is an object id that is not 64 lowercase hex, or a
+	// unique id not made by this namespace (400).
+	CodeDOInvalidID = 1201
+	// CodeDOInvalidKey is a storage key that is empty, over 2048 bytes or
+	// not UTF-8 (400).
+	CodeDOInvalidKey = 1202
+	// CodeDOValueTooLarge is an entry whose key and value exceed 2 MB (413).
+	CodeDOValueTooLarge = 1203
+	// CodeDOTooManyKeys is a call with no keys or more than 128 (400).
+	CodeDOTooManyKeys = 1204
+	// CodeDOInvalidValue is a value that is not JSON, or an incr of a value
+	// that is not a number (400).
+	CodeDOInvalidValue = 1205
+	// CodeDOCheckFailed is a transaction whose check did not hold; nothing
+	// was written (409).
+	CodeDOCheckFailed = 1206
+	// CodeDOStorageFull is a write that would take the object past its
+	// storage cap (413).
+	CodeDOStorageFull = 1207
+	// CodeDONotOwner: the node does not hold the object's lease right now
+	// (ownership is moving, or the owner is warming up); retry (503).
+	CodeDONotOwner = 1208
+	// CodeDOOverloaded: the object's input queue is full. Unlike 1208,
+	// do not retry at once: back off (503, Cloudflare's "overloaded").
+	CodeDOOverloaded = 1209
+	// CodeDOInvalidList is a bad list argument (limit, start with
+	// startAfter) (400).
+	CodeDOInvalidList = 1210
+	// CodeDOOutcomeUnknown: the owner lost its lease or was superseded
+	// while the request ran; its write may or may not have been applied
+	// (503; retry only what is safe to repeat).
+	CodeDOOutcomeUnknown = 1211
 )

@@ -28,11 +28,17 @@ type KeyFunc func(r *http.Request) (string, error)
 // error is answered as a 400 without forwarding.
 type HoldersFunc func(r *http.Request) ([]string, error)
 
+// OwnerFunc names the node that owns a request's object, as a service's
+// own placement decides it (Durable Objects: leases over a rendezvous
+// order). An error is answered as a 400 unless it carries its own status.
+type OwnerFunc func(r *http.Request) (nodeID string, err error)
+
 // Placement is where a route is served. Build one with Here, AtLeader,
-// AtOwner or AtNearest; the zero value is Here.
+// AtOwner, AtOwnerBy or AtNearest; the zero value is Here.
 type Placement struct {
 	kind    PlacementKind
 	key     KeyFunc
+	owner   OwnerFunc
 	holders HoldersFunc
 }
 
@@ -44,6 +50,12 @@ func AtLeader() Placement { return Placement{kind: PlaceLeader} }
 
 // AtOwner places a route on the owner of the key that key extracts.
 func AtOwner(key KeyFunc) Placement { return Placement{kind: PlaceOwner, key: key} }
+
+// AtOwnerBy places a route on the node owner names: a service that keeps
+// its own ownership (leases) decides, and the router only forwards. Like
+// AtOwner, a forwarded request is served where it lands, so the owner's
+// handler must check again that it owns the object.
+func AtOwnerBy(owner OwnerFunc) Placement { return Placement{kind: PlaceOwner, owner: owner} }
 
 // AtNearest places a route on the nearest live node among those holders
 // lists.

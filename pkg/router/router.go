@@ -142,6 +142,13 @@ func (rt *Router) Target(r *http.Request, p Placement) (Target, error) {
 		}
 		return rt.member(id)
 	case PlaceOwner:
+		if p.owner != nil {
+			id, err := p.owner(r)
+			if err != nil {
+				return Target{}, badPlacement(err)
+			}
+			return rt.member(id)
+		}
 		key, err := p.key(r)
 		if err != nil {
 			return Target{}, badPlacement(err)

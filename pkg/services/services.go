@@ -4,6 +4,7 @@ package services
 
 import (
 	"github.com/edgeplane/edgeplane/pkg/d1"
+	"github.com/edgeplane/edgeplane/pkg/do"
 	"github.com/edgeplane/edgeplane/pkg/kv"
 	"github.com/edgeplane/edgeplane/pkg/service"
 )
@@ -11,6 +12,7 @@ import (
 // Options tunes the built-in services; zero values take their defaults.
 type Options struct {
 	KV kv.Options
+	DO do.Options
 }
 
 // Builtin returns the factories of every built-in service.
@@ -18,5 +20,6 @@ func Builtin(o Options) []service.Factory {
 	return []service.Factory{
 		kv.Factory(o.KV),
 		d1.Factory(d1.Options{}),
+		do.Factory(o.DO),
 	}
 }

@@ -1,0 +1,155 @@
+package lease
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestTableApplyRules(t *testing.T) {
+	tb := NewTable()
+	reg := tb.Apply(Command{Op: OpRegister, Node: "a", Region: "r1", Now: 1000, Expiration: 7000})
+	if !reg.Accepted || reg.Record.Epoch != 1 || reg.Record.Expiration != 7000 {
+		t.Fatalf("register: %+v", reg)
+	}
+	if r := tb.Apply(Command{Op: OpRenew, Node: "a", Epoch: 2, Now: 2000, Expiration: 8000}); r.Accepted {
+		t.Fatal("renewal of a wrong epoch accepted")
+	}
+	if r := tb.Apply(Command{Op: OpRenew, Node: "a", Epoch: 1, Now: 2000, Expiration: 6000}); r.Accepted {
+		t.Fatal("renewal moving the expiration back accepted")
+	}
+	if r := tb.Apply(Command{Op: OpRenew, Node: "a", Epoch: 1, Now: 2000, Expiration: 8000}); !r.Accepted {
+		t.Fatal("valid renewal refused")
+	}
+	// An increment whose view is stale (expiration moved) or that is not
+	// past the expiration by its own timestamp changes nothing.
+	if r := tb.Apply(Command{Op: OpIncrement, Node: "a", Epoch: 1, PrevExpiration: 7000, Now: 9000}); r.Accepted {
+		t.Fatal("increment on a stale view accepted")
+	}
+	if r := tb.Apply(Command{Op: OpIncrement, Node: "a", Epoch: 1, PrevExpiration: 8000, Now: 8000}); r.Accepted {
+		t.Fatal("increment at the expiration accepted")
+	}
+	r := tb.Apply(Command{Op: OpIncrement, Node: "a", Epoch: 1, PrevExpiration: 8000, Now: 8001})
+	if !r.Accepted || r.Record.Epoch != 2 || !r.Record.Dead {
+		t.Fatalf("increment: %+v", r)
+	}
+	if r := tb.Apply(Command{Op: OpRenew, Node: "a", Epoch: 2, Now: 9000, Expiration: 15000}); r.Accepted {
+		t.Fatal("a dead node renewed without registering")
+	}
+	if r := tb.Apply(Command{Op: OpRegister, Node: "a", Now: 9000, Expiration: 15000}); !r.Accepted || r.Record.Epoch != 3 || r.Record.Dead {
+		t.Fatalf("re-register: %+v", r)
+	}
+	// Snapshot and restore give the same table.
+	var buf bytes.Buffer
+	if err := tb.Snapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	tb2 := NewTable()
+	if err := tb2.Restore(bytes.NewReader(buf.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(tb.Records())
+	b, _ := json.Marshal(tb2.Records())
+	if !bytes.Equal(a, b) {
+		t.Fatalf("restore differs: %s vs %s", a, b)
+	}
+}
+
+func TestCommandValidate(t *testing.T) {
+	bad := []Command{
+		{Op: OpRegister, Node: "", Now: 1, Expiration: 2},
+		{Op: OpRegister, Node: "a", Now: 1, Expiration: 1},
+		{Op: OpRegister, Node: "a", Now: 1, Expiration: 2 + MaxLeaseMillis},
+		{Op: OpRenew, Node: "a", Now: 1, Expiration: 2},
+		{Op: OpIncrement, Node: "a", Now: 1},
+		{Op: "x", Node: "a", Now: 1},
+		{Op: OpRegister, Node: "a", Expiration: 2},
+		{Op: OpRegister, Node: "\xff", Now: 1, Expiration: 2},
+	}
+	for i, c := range bad {
+		if c.Validate() == nil {
+			t.Errorf("command %d %+v passed validation", i, c)
+		}
+	}
+	if err := (Command{Op: OpRegister, Node: "a", Now: 1, Expiration: 1 + MaxLeaseMillis}).Validate(); err != nil {
+		t.Errorf("lease at the limit refused: %v", err)
+	}
+}
+
+// TestManagersTakeOver runs two managers over one table (proposals applied
+// in one order, as Raft would): b declares a dead once a stops renewing,
+// and a that comes back registers a new epoch and waits a full period.
+func TestManagersTakeOver(t *testing.T) {
+	tb := NewTable()
+	var mu sync.Mutex
+	blocked := map[string]bool{}
+	propose := func(node string) func(context.Context, []byte) ([]byte, error) {
+		return func(_ context.Context, p []byte) ([]byte, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if blocked[node] {
+				return nil, context.DeadlineExceeded
+			}
+			c, err := DecodeCommand(p)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(tb.Apply(c))
+		}
+	}
+	period := 600 * time.Millisecond
+	mk := func(node string) *Manager {
+		m, err := NewManager(Config{Node: node, Table: tb, Propose: propose(node), Period: period, MaxOffset: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	a, b := mk("a"), mk("b")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go a.Run(ctx)
+	go b.Run(ctx)
+	waitFor(t, 5*time.Second, func() bool { return a.Status().Valid(time.Now()) && b.Status().Valid(time.Now()) })
+	if st := a.Status(); st.ServingFrom.IsZero() {
+		t.Fatal("no warm-up recorded")
+	}
+	mu.Lock()
+	blocked["a"] = true
+	mu.Unlock()
+	cut := time.Now()
+	waitFor(t, 5*time.Second, func() bool { r, _ := tb.Get("a"); return r.Dead })
+	// a stopped serving before it was declared dead.
+	st := a.Status()
+	if st.Valid(time.Now()) {
+		t.Fatal("a still valid after it was declared dead")
+	}
+	if took := time.Since(cut); took > 3*period {
+		t.Fatalf("declared dead after %v, want under %v", took, 3*period)
+	}
+	mu.Lock()
+	blocked["a"] = false
+	mu.Unlock()
+	waitFor(t, 5*time.Second, func() bool { return a.Status().Epoch == 3 })
+	st = a.Status()
+	if st.Valid(time.Now()) && time.Now().Before(st.ServingFrom) {
+		t.Fatal("valid during warm-up")
+	}
+	if st.ServingFrom.Sub(time.Now()) < period/2 {
+		t.Fatalf("warm-up ends in %v, want about %v", time.Until(st.ServingFrom), period)
+	}
+	waitFor(t, 5*time.Second, func() bool { return a.Status().Valid(time.Now()) })
+}
+
+func waitFor(t *testing.T, d time.Duration, f func() bool) {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if f() {
+			return
+		}
+	}
+	t.Fatal("condition not met in time")
+}

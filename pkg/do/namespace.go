@@ -1,0 +1,70 @@
+package do
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/edgeplane/edgeplane/pkg/api"
+	"github.com/edgeplane/edgeplane/pkg/catalog"
+)
+
+// Namespace attributes, kept in the catalog resource's Attrs.
+const (
+	attrLocationHint     = "location_hint"
+	attrAlarmWebhook     = "alarm_webhook"
+	attrWebsocketHistory = "websocket_history"
+)
+
+// nsBase is the collection path of namespaces below the account.
+const nsBase = "/client/v4/accounts/{account_id}/durable_objects/namespaces"
+
+// Namespace is a namespace as the API shows it.
+type Namespace struct {
+	ID               string `json:"id"`
+	Name             string `json:"name"`
+	CreatedOn        string `json:"created_on"`
+	LocationHint     string `json:"location_hint,omitempty"`
+	AlarmWebhook     string `json:"alarm_webhook,omitempty"`
+	WebsocketHistory int    `json:"websocket_history"`
+}
+
+// NamespaceKind is the catalog resource kind of namespaces, served by the
+// generic resource handlers.
+func NamespaceKind() api.ResourceKind {
+	return api.ResourceKind{
+		Kind:            catalog.KindDONamespace,
+		Service:         serviceName,
+		Path:            "durable_objects/namespaces",
+		IDParam:         "namespace_id",
+		NameField:       "name",
+		Attrs:           []string{attrLocationHint, attrAlarmWebhook, attrWebsocketHistory},
+		NotFoundCode:    api.CodeDONamespaceNotFound,
+		NotFoundMessage: "durable object namespace not found",
+		View:            func(r catalog.Resource) any { return NamespaceView(r) },
+	}
+}
+
+// NamespaceView renders a namespace resource.
+func NamespaceView(r catalog.Resource) Namespace {
+	return Namespace{ID: r.ID, Name: r.Name, CreatedOn: r.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z"),
+		LocationHint: r.Attrs[attrLocationHint], AlarmWebhook: r.Attrs[attrAlarmWebhook],
+		WebsocketHistory: WebsocketHistory(r)}
+}
+
+// WebsocketHistory is how many messages a namespace's rooms replay to a
+// new socket (0 when unset or not a number).
+func WebsocketHistory(r catalog.Resource) int {
+	n, err := strconv.Atoi(r.Attrs[attrWebsocketHistory])
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// AlarmWebhook is the namespace's alarm webhook URL ("" when none).
+func AlarmWebhook(r catalog.Resource) string { return r.Attrs[attrAlarmWebhook] }
+
+func nsNotFound() *api.HTTPError {
+	return &api.HTTPError{Status: http.StatusNotFound, Code: api.CodeDONamespaceNotFound,
+		Message: "durable object namespace not found", Err: api.ErrNotFound}
+}

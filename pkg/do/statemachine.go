@@ -1,0 +1,42 @@
+package do
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/edgeplane/edgeplane/pkg/do/lease"
+)
+
+// CommandType is Durable Objects' command type in the Raft log
+// (service.StateMachine): liveness leases. Released: never change it.
+const CommandType uint8 = 3
+
+// CommandType implements service.StateMachine.
+func (m *Module) CommandType() uint8 { return CommandType }
+
+// ValidateCommand implements service.StateMachine.
+func (m *Module) ValidateCommand(payload []byte) error {
+	_, err := lease.DecodeCommand(payload)
+	return err
+}
+
+// ApplyCommand implements service.StateMachine: one liveness command,
+// applied by the table's deterministic rules. A refused renewal or
+// increment is a result (accepted: false), not an error.
+func (m *Module) ApplyCommand(_ uint64, payload []byte) ([]byte, error) {
+	c, err := lease.DecodeCommand(payload)
+	if err != nil {
+		return nil, err
+	}
+	res := m.table.Apply(c)
+	if res.Accepted && c.Op == lease.OpIncrement {
+		m.log.Info("node declared dead", "node", c.Node, "by", c.By, "new_epoch", res.Record.Epoch)
+	}
+	return json.Marshal(res)
+}
+
+// Snapshot implements service.StateMachine: the liveness table.
+func (m *Module) Snapshot(w io.Writer) error { return m.table.Snapshot(w) }
+
+// Restore implements service.StateMachine.
+func (m *Module) Restore(r io.Reader) error { return m.table.Restore(r) }

@@ -172,7 +172,7 @@ func closeCode(err error) int {
 	switch {
 	case errors.Is(err, ErrTooLarge):
 		return CloseTooBig
-	case errors.Is(err, ErrClosed):
+	case errors.Is(err, ErrClosed), errors.Is(err, ErrMoved):
 		return CloseObjectMoved
 	default:
 		return CloseInternal

@@ -30,18 +30,19 @@ type HubConfig struct {
 }
 
 // Hub holds the rooms of the objects this node owns. Its sockets live until
-// the context given to NewHub ends (then they are closed with 1001).
+// Close (then they are closed with 1001).
 type Hub struct {
-	ctx  context.Context
-	cfg  HubConfig
-	log  *slog.Logger
-	m    *metrics
-	mu   sync.Mutex
-	objs map[string]*Room
+	ctx    context.Context
+	cancel context.CancelFunc
+	cfg    HubConfig
+	log    *slog.Logger
+	m      *metrics
+	mu     sync.Mutex
+	objs   map[string]*Room
 }
 
-// NewHub builds a Hub whose sockets last at most as long as ctx.
-func NewHub(ctx context.Context, cfg HubConfig) (*Hub, error) {
+// NewHub builds a Hub.
+func NewHub(cfg HubConfig) (*Hub, error) {
 	if cfg.Room == nil {
 		return nil, errors.New("websocket hub: Room is required")
 	}
@@ -52,7 +53,8 @@ func NewHub(ctx context.Context, cfg HubConfig) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Hub{ctx: ctx, cfg: cfg, log: cfg.Logger.With("component", "do-wsroom"), m: m, objs: map[string]*Room{}}, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Hub{ctx: ctx, cancel: cancel, cfg: cfg, log: cfg.Logger.With("component", "do-wsroom"), m: m, objs: map[string]*Room{}}, nil
 }
 
 // Join adds conn to obj's room with tags and returns its socket. The caller
@@ -159,4 +161,11 @@ func (h *Hub) CloseAll(code int, reason string) {
 	for _, o := range h.Objects() {
 		h.CloseObject(o, code, reason)
 	}
+}
+
+// Close closes every socket with CloseGoingAway and ends the hub's relays
+// and read loops.
+func (h *Hub) Close() {
+	h.CloseAll(CloseGoingAway, "node shutting down")
+	h.cancel()
 }

@@ -43,10 +43,8 @@ const testObj = "ns1/00000000000000000000000000000000000000000000000000000000000
 // newTestHub serves obj's room over WebSockets on loopback.
 func newTestHub(t *testing.T, keep int) (*Hub, string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	hist := &memHistory{}
-	h, err := NewHub(ctx, HubConfig{
+	h, err := NewHub(HubConfig{
 		Room: func(context.Context, string) (RoomConfig, error) {
 			return RoomConfig{Keep: keep, History: hist}, nil
 		},
@@ -55,6 +53,7 @@ func newTestHub(t *testing.T, keep int) (*Hub, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(h.Close)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeLocal(w, r, testObj, r.URL.Query()["tag"], func(w http.ResponseWriter, _ *http.Request, err error) {
 			http.Error(w, err.Error(), http.StatusBadRequest)

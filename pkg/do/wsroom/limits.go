@@ -51,6 +51,9 @@ var (
 	ErrTooLarge = errors.New("websocket message too large")
 	// ErrClosed is a join to or broadcast in a room that is closing.
 	ErrClosed = errors.New("websocket room closed")
+	// ErrMoved means this node does not (or no longer) serve the object:
+	// its sockets are closed with CloseObjectMoved and reconnect.
+	ErrMoved = errors.New("object moved, reconnect")
 )
 
 // ValidateTags checks a socket's tags: at most MaxTags, each 1..MaxTagBytes

@@ -10,7 +10,7 @@ LDFLAGS   := -X $(MODULE)/pkg/version.Version=$(VERSION)
 BINDIR    ?= bin
 PROTOS    := proto/edge/v1/node.proto proto/edge/v1/kv.proto proto/edge/v1/consensus.proto proto/edge/v1/do.proto proto/edge/v1/do_room.proto
 
-.PHONY: all build test vet fmt-check proto proto-tools bench-kv bench-wrk run
+.PHONY: all build test vet fmt-check proto proto-tools bench-kv bench-wrk bench-do run
 
 all: build
 
@@ -54,6 +54,12 @@ bench-kv: build
 ## edgectl's load generator against the one of the project's baselines; EDGE_ENDPOINT/EDGE_TOKEN select the node
 bench-wrk: build
 	bash scripts/bench-wrk.sh
+
+## bench-do: Durable Objects request rates (one object, 1,000 objects), forwarding cost and WebSocket broadcast
+## latency to 1,000 sockets against a running cluster; EDGE_ENDPOINT (two or more URLs, comma-separated) and
+## EDGE_TOKEN select it
+bench-do: build
+	bin/edgectl bench do $(BENCH_FLAGS)
 
 ## run: the README's first command, a single-node cluster with every service
 run:

@@ -258,7 +258,6 @@ func summarize(name string, objects, workers int, hists []latencyHist, errs uint
 		PerSecond: float64(all.n) / elapsed.Seconds(), P50ms: ms(all.quantile(0.5)), P99ms: ms(all.quantile(0.99)), MaxMs: ms(all.max)}
 }
 
-
 // forwarding measures one sequential client against the owner, then
 // against another node.
 func (e *benchDOEnv) forwarding(ctx context.Context, d time.Duration) (*benchDOForward, error) {

@@ -157,13 +157,18 @@ func (e *edgeCluster) dialWS(t *testing.T, i int, o client.ObjectRef, tags ...st
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	url := e.clients[i].WebSocketURL(e.c.Member(i).URL(), e.ns.ID, o, tags...)
-	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: e.c.HTTPClient(),
-		HTTPHeader: http.Header{"Authorization": {"Bearer " + e.c.Token()}}})
+	c, resp, err := websocket.Dial(ctx, url, wsOptions(e))
 	if err != nil {
 		t.Fatalf("websocket through node %d: %v", i, err)
 	}
 	t.Cleanup(func() { c.CloseNow() })
 	return c, resp.Header.Get("X-Edge-Served-By")
+}
+
+// wsOptions authenticate a WebSocket dial to the cluster.
+func wsOptions(e *edgeCluster) *websocket.DialOptions {
+	return &websocket.DialOptions{HTTPClient: e.c.HTTPClient(),
+		HTTPHeader: http.Header{"Authorization": {"Bearer " + e.c.Token()}}}
 }
 
 func readText(t *testing.T, c *websocket.Conn) string {

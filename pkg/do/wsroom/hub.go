@@ -163,9 +163,10 @@ func (h *Hub) CloseAll(code int, reason string) {
 	}
 }
 
-// Close closes every socket with CloseGoingAway and ends the hub's relays
-// and read loops.
+// Close closes every socket in the rooms with CloseObjectMoved (the node
+// stops serving its objects; they move to other nodes) and ends the hub's
+// relays and read loops.
 func (h *Hub) Close() {
-	h.CloseAll(CloseGoingAway, "node shutting down")
+	h.CloseAll(CloseObjectMoved, "object moved, reconnect")
 	h.cancel()
 }

@@ -28,7 +28,8 @@ const (
 const (
 	// CloseNormal ends a socket normally (1000).
 	CloseNormal = 1000
-	// CloseGoingAway is sent when the node shuts down (1001).
+	// CloseGoingAway closes the client sockets a node relays when that node
+	// shuts down (1001): reconnect through another node.
 	CloseGoingAway = 1001
 	// CloseTooBig closes a socket that sent a message over MaxMessageBytes (1009).
 	CloseTooBig = 1009

@@ -182,7 +182,7 @@ func (rl *Relay) Join(st edgev1.DORoom_JoinServer) error {
 	case <-recvDone:
 		sock.Close(CloseNormal, "")
 	case <-rl.cfg.Hub.ctx.Done():
-		sock.Close(CloseGoingAway, "node shutting down")
+		sock.Close(CloseObjectMoved, "object moved, reconnect")
 	}
 	return nil
 }

@@ -164,7 +164,7 @@ func (s *Socket) writeLoop(ctx context.Context) {
 		case <-s.done:
 			return
 		case <-ctx.Done():
-			s.Close(CloseGoingAway, "node shutting down")
+			s.Close(CloseObjectMoved, "object moved, reconnect")
 			return
 		case <-s.ready:
 		}

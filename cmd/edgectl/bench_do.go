@@ -165,7 +165,7 @@ func runBenchDO(ctx context.Context, a *app, cfg benchDOConfig) (benchDOReport, 
 		}
 		env.apis = append(env.apis, c.DO(acc))
 	}
-	ns, err := env.apis[0].CreateNamespace(ctx, client.DONamespaceCreate{Name: "bench-do-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
+	ns, err := env.createNamespace(ctx)
 	if err != nil {
 		return benchDOReport{}, err
 	}
@@ -200,6 +200,21 @@ func runBenchDO(ctx context.Context, a *app, cfg benchDOConfig) (benchDOReport, 
 		rep.Broadcast = bc
 	}
 	return rep, nil
+}
+
+// createNamespace creates the scratch namespace, retrying while the
+// cluster answers 503 (it is still settling) for up to a minute.
+func (e *benchDOEnv) createNamespace(ctx context.Context) (client.DONamespace, error) {
+	name := "bench-do-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ns, err := e.apis[0].CreateNamespace(ctx, client.DONamespaceCreate{Name: name})
+		var apiErr *client.APIError
+		if err == nil || !errors.As(err, &apiErr) || apiErr.Status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			return ns, err
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 }
 
 // warm waits until object o answers (the nodes hold their leases).

@@ -21,10 +21,7 @@ func newDONamespaceCmd(a *app, f *doFlags) *cobra.Command {
 			if history < 0 {
 				return fmt.Errorf("--websocket-history must not be negative")
 			}
-			create.Name = args[0]
-			if history > 0 {
-				create.WebsocketHistory = strconv.Itoa(history)
-			}
+			create.Name, create.WebsocketHistory = args[0], history
 			return runQuery(a, cmd, func(c *client.Client, ctx context.Context) (client.DONamespace, error) {
 				d, err := f.doAPI(ctx, a)
 				if err != nil {

@@ -34,7 +34,18 @@ func jsonOut(t *testing.T, v any, args ...string) {
 func TestDOCommandsAgainstANode(t *testing.T) {
 	g := doEnv(t)
 	var ns struct{ ID, Name string }
-	jsonOut(t, &ns, append(g, "do", "namespace", "create", "counters", "--websocket-history", "5")...)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		out, errOut, code := runKV(t, "", append(g, "do", "namespace", "create", "counters", "--websocket-history", "5", "-o", "json")...)
+		if code == 0 {
+			if err := json.Unmarshal([]byte(out), &ns); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if !strings.Contains(errOut, "HTTP 503") || time.Now().After(deadline) {
+			t.Fatalf("namespace create: %s", errOut)
+		}
+	}
 	if ns.ID == "" || ns.Name != "counters" {
 		t.Fatalf("create: %+v", ns)
 	}

@@ -36,7 +36,13 @@ type ResourceKind struct {
 	MaxNameBytes int
 	// Attrs lists optional string fields a create body may hold besides the
 	// name, kept as the resource's attributes (e.g. primary_location_hint).
+	// A JSON number is accepted too and kept as its text.
 	Attrs []string
+	// MaxAttrBytes bounds one attribute (default 64).
+	MaxAttrBytes int
+	// ValidateAttrs, when set, checks a create's attributes; its error is
+	// answered as is (an *HTTPError) or as a 400.
+	ValidateAttrs func(attrs map[string]string) error
 	// View renders a resource as the API shows it.
 	View func(catalog.Resource) any
 	// RenameMethod is the HTTP method of rename ("PUT" for KV); empty when
@@ -63,6 +69,9 @@ func (k ResourceKind) withDefaults() ResourceKind {
 	}
 	if k.NameField == "" {
 		k.NameField = "name"
+	}
+	if k.MaxAttrBytes == 0 {
+		k.MaxAttrBytes = 64
 	}
 	if k.NotFoundCode == 0 {
 		k.NotFoundCode = CodeNotFound
@@ -281,15 +290,20 @@ func (h *resourceHandlers) decodeBody(r *http.Request, withAttrs bool) (string, 
 	var attrs map[string]string
 	for field, raw := range body {
 		var v string
+		isAttr := withAttrs && slices.Contains(h.kind.Attrs, field)
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return "", nil, BadRequest(CodeMalformedJSON, "%s must be a string", field)
+			var n json.Number
+			if !isAttr || json.Unmarshal(raw, &n) != nil {
+				return "", nil, BadRequest(CodeMalformedJSON, "%s must be a string", field)
+			}
+			v = n.String()
 		}
 		switch {
 		case field == h.kind.NameField:
 			name = v
-		case withAttrs && slices.Contains(h.kind.Attrs, field):
-			if len(v) > 64 || !utf8.ValidString(v) {
-				return "", nil, BadRequest(CodeBadRequest, "%s must be at most 64 bytes of UTF-8", field)
+		case isAttr:
+			if len(v) > h.kind.MaxAttrBytes || !utf8.ValidString(v) {
+				return "", nil, BadRequest(CodeBadRequest, "%s must be at most %d bytes of UTF-8", field, h.kind.MaxAttrBytes)
 			}
 			if attrs == nil {
 				attrs = make(map[string]string)
@@ -306,6 +320,15 @@ func (h *resourceHandlers) decodeBody(r *http.Request, withAttrs bool) (string, 
 		return "", nil, BadRequest(CodeBadRequest, "%s is %d bytes, the limit is %d", h.kind.NameField, len(name), h.kind.MaxNameBytes)
 	case !utf8.ValidString(name):
 		return "", nil, BadRequest(CodeBadRequest, "%s must be valid UTF-8", h.kind.NameField)
+	}
+	if withAttrs && h.kind.ValidateAttrs != nil {
+		if err := h.kind.ValidateAttrs(attrs); err != nil {
+			var he *HTTPError
+			if errors.As(err, &he) {
+				return "", nil, err
+			}
+			return "", nil, BadRequest(CodeBadRequest, "%v", err)
+		}
 	}
 	return name, attrs, nil
 }

@@ -38,13 +38,12 @@ type DONamespace struct {
 	WebsocketHistory int    `json:"websocket_history"`
 }
 
-// DONamespaceCreate is the body of a namespace create. The server keeps
-// attributes as strings, so WebsocketHistory travels as one.
+// DONamespaceCreate is the body of a namespace create.
 type DONamespaceCreate struct {
 	Name             string `json:"name"`
 	LocationHint     string `json:"location_hint,omitempty"`
 	AlarmWebhook     string `json:"alarm_webhook,omitempty"`
-	WebsocketHistory string `json:"websocket_history,omitempty"`
+	WebsocketHistory int    `json:"websocket_history,omitempty"`
 }
 
 // ObjectRef names an object of a namespace: by name (the id is derived by

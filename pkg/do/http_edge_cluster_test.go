@@ -15,7 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/edgeplane/edgeplane/internal/testcluster"
-	"github.com/edgeplane/edgeplane/pkg/client"
+	edgeclient "github.com/edgeplane/edgeplane/pkg/client"
 	"github.com/edgeplane/edgeplane/pkg/do/alarm"
 )
 
@@ -23,8 +23,8 @@ import (
 // namespace whose alarm webhook records deliveries.
 type edgeCluster struct {
 	c       *testcluster.Cluster
-	clients []*client.DO
-	ns      client.DONamespace
+	clients []*edgeclient.DO
+	ns      edgeclient.DONamespace
 
 	mu   sync.Mutex
 	hits []alarm.Delivery
@@ -48,7 +48,7 @@ func newEdgeCluster(t *testing.T, history int) *edgeCluster {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, m := range e.c.Members() {
-		cl, err := client.New([]string{m.URL()}, e.c.Token(), client.WithHTTPClient(e.c.HTTPClient()))
+		cl, err := edgeclient.New([]string{m.URL()}, e.c.Token(), edgeclient.WithHTTPClient(e.c.HTTPClient()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,20 +58,20 @@ func newEdgeCluster(t *testing.T, history int) *edgeCluster {
 		}
 		e.clients = append(e.clients, cl.DO(acc))
 	}
-	ns, err := e.clients[0].CreateNamespace(ctx, client.DONamespaceCreate{Name: "edge", AlarmWebhook: hook.URL,
-		WebsocketHistory: strconv.Itoa(history)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.ns = ns
+	var err error
+	e.c.WaitFor("namespace created", 30*time.Second, func() bool { // 503 while the cluster settles
+		e.ns, err = e.clients[0].CreateNamespace(ctx, edgeclient.DONamespaceCreate{Name: "edge", AlarmWebhook: hook.URL,
+			WebsocketHistory: history})
+		return err == nil
+	})
 	return e
 }
 
 // ready waits until every node serves object o (the catalog and the
 // liveness leases reached them) and returns its placement.
-func (e *edgeCluster) ready(t *testing.T, o client.ObjectRef) client.DOWhere {
+func (e *edgeCluster) ready(t *testing.T, o edgeclient.ObjectRef) edgeclient.DOWhere {
 	t.Helper()
-	var where client.DOWhere
+	var where edgeclient.DOWhere
 	e.c.WaitFor("every node serves the object", 60*time.Second, func() bool {
 		for _, d := range e.clients {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -97,7 +97,7 @@ func (e *edgeCluster) deliveries() []alarm.Delivery {
 
 func TestClusterAlarmFiresOnceThroughTheOwner(t *testing.T) {
 	e := newEdgeCluster(t, 0)
-	o := client.ByName("alarm-object")
+	o := edgeclient.ByName("alarm-object")
 	where := e.ready(t, o)
 	// Set it through a node that is not the owner: forwarded to the owner.
 	d := e.clients[0]
@@ -141,7 +141,7 @@ func TestClusterAlarmFiresOnceThroughTheOwner(t *testing.T) {
 	if _, err := d.SetAlarm(ctx, e.ns.ID, o, 253402300799999); err != nil {
 		t.Fatalf("the last valid alarm time: %v", err)
 	}
-	var apiErr *client.APIError
+	var apiErr *edgeclient.APIError
 	if _, err := d.SetAlarm(ctx, e.ns.ID, o, 253402300799999+1); !errors.As(err, &apiErr) || apiErr.Status != 400 || !apiErr.HasCode(1230) {
 		t.Fatalf("alarm past year 9999: %v", err)
 	}
@@ -152,7 +152,7 @@ func TestClusterAlarmFiresOnceThroughTheOwner(t *testing.T) {
 }
 
 // dialWS opens a WebSocket to object o through node i.
-func (e *edgeCluster) dialWS(t *testing.T, i int, o client.ObjectRef, tags ...string) (*websocket.Conn, string) {
+func (e *edgeCluster) dialWS(t *testing.T, i int, o edgeclient.ObjectRef, tags ...string) (*websocket.Conn, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -184,7 +184,7 @@ func readText(t *testing.T, c *websocket.Conn) string {
 
 func TestClusterWebSocketsThroughEveryNodeShareOneRoom(t *testing.T) {
 	e := newEdgeCluster(t, 2)
-	o := client.ByName("room")
+	o := edgeclient.ByName("room")
 	where := e.ready(t, o)
 	var conns []*websocket.Conn
 	for i := range 3 {

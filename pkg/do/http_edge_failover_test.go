@@ -8,7 +8,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/edgeplane/edgeplane/pkg/client"
+	edgeclient "github.com/edgeplane/edgeplane/pkg/client"
 	"github.com/edgeplane/edgeplane/pkg/do/wsroom"
 )
 
@@ -26,7 +26,7 @@ func (e *edgeCluster) indexOf(t *testing.T, id string) int {
 
 func TestClusterAlarmSurvivesOwnerKill(t *testing.T) {
 	e := newEdgeCluster(t, 0)
-	o := client.ByName("failover-alarm")
+	o := edgeclient.ByName("failover-alarm")
 	where := e.ready(t, o)
 	dead := e.indexOf(t, where.Owner)
 	other := (dead + 1) % 3
@@ -63,7 +63,7 @@ func closeCode(c *websocket.Conn, within time.Duration) websocket.StatusCode {
 
 // dialUntil reconnects through node i until the socket is served by want
 // (any node when want is empty).
-func (e *edgeCluster) dialUntil(t *testing.T, i int, o client.ObjectRef, want string) (*websocket.Conn, string) {
+func (e *edgeCluster) dialUntil(t *testing.T, i int, o edgeclient.ObjectRef, want string) (*websocket.Conn, string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -88,7 +88,7 @@ func (e *edgeCluster) dialUntil(t *testing.T, i int, o client.ObjectRef, want st
 
 func TestClusterWebSocketsMoveWithTheirObject(t *testing.T) {
 	e := newEdgeCluster(t, 0)
-	o := client.ByName("moving-room")
+	o := edgeclient.ByName("moving-room")
 	where := e.ready(t, o)
 	owner := e.indexOf(t, where.Owner)
 	a, b := (owner+1)%3, (owner+2)%3

@@ -149,7 +149,8 @@ func New(d service.Deps, opts Options) (*Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("do store: %w", err)
 	}
-	m.repl = objstore.NewReplicator(m.store, d.Pool, d.NodeID, objstore.WithResolver(m.grpcAddr))
+	m.repl = objstore.NewReplicator(m.store, d.Pool, d.NodeID, objstore.WithResolver(m.grpcAddr),
+		objstore.WithRegisterer(d.Registerer), objstore.WithLogger(d.Logger))
 	if m.edge, err = newEdgeParts(m); err != nil {
 		return nil, err
 	}

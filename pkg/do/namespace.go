@@ -1,8 +1,12 @@
 package do
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
@@ -38,6 +42,8 @@ func NamespaceKind() api.ResourceKind {
 		IDParam:         "namespace_id",
 		NameField:       "name",
 		Attrs:           []string{attrLocationHint, attrAlarmWebhook, attrWebsocketHistory},
+		MaxAttrBytes:    MaxWebhookBytes,
+		ValidateAttrs:   validateAttrs,
 		NotFoundCode:    api.CodeDONamespaceNotFound,
 		NotFoundMessage: "durable object namespace not found",
 		View:            func(r catalog.Resource) any { return NamespaceView(r) },
@@ -63,6 +69,38 @@ func WebsocketHistory(r catalog.Resource) int {
 
 // AlarmWebhook is the namespace's alarm webhook URL ("" when none).
 func AlarmWebhook(r catalog.Resource) string { return r.Attrs[attrAlarmWebhook] }
+
+// Limits of namespace attributes.
+const (
+	// MaxWebhookBytes bounds alarm_webhook.
+	MaxWebhookBytes = 2048
+	// MaxLocationHintBytes bounds location_hint (a region name).
+	MaxLocationHintBytes = 64
+	// MaxWebsocketHistory bounds websocket_history.
+	MaxWebsocketHistory = 1000
+)
+
+// validateAttrs checks a namespace's attributes: location_hint a region
+// name, alarm_webhook an absolute http(s) URL, websocket_history an integer
+// in [0, MaxWebsocketHistory].
+func validateAttrs(attrs map[string]string) error {
+	if v, ok := attrs[attrLocationHint]; ok && (v == "" || len(v) > MaxLocationHintBytes || strings.ContainsAny(v, "/ ")) {
+		return fmt.Errorf("location_hint must be a region name of 1..%d bytes", MaxLocationHintBytes)
+	}
+	if v, ok := attrs[attrAlarmWebhook]; ok && v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+			return errors.New("alarm_webhook must be an absolute http or https URL without a fragment")
+		}
+	}
+	if v, ok := attrs[attrWebsocketHistory]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > MaxWebsocketHistory {
+			return fmt.Errorf("websocket_history must be an integer in [0, %d]", MaxWebsocketHistory)
+		}
+	}
+	return nil
+}
 
 func nsNotFound() *api.HTTPError {
 	return &api.HTTPError{Status: http.StatusNotFound, Code: api.CodeDONamespaceNotFound,

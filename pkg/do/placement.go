@@ -8,6 +8,7 @@ import (
 
 	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
+	"github.com/edgeplane/edgeplane/pkg/do/lease"
 	"github.com/edgeplane/edgeplane/pkg/router"
 )
 
@@ -112,3 +113,9 @@ func (m *Module) where(ns catalog.Resource, objID string) (Where, error) {
 	}
 	return w, nil
 }
+
+// Lease is this node's liveness lease as it acts on it.
+func (m *Module) Lease() lease.Status { return m.lease.Status() }
+
+// LeasePeriod is the liveness lease period in force.
+func (m *Module) LeasePeriod() time.Duration { return m.lease.Period() }

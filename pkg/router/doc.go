@@ -3,8 +3,10 @@
 // service.
 //
 // Placement: every route declares a Placement: Here, AtLeader, AtOwner (the
-// first live node of the key's Rendezvous order, highest random weight) or
-// AtNearest (the receiving node when it holds the data, else the holder
+// first live node of the key's Rendezvous order, highest random weight),
+// AtOwnerBy (the node a service's own OwnerFunc names: Durable Objects
+// decide ownership by leases, not by gossip, and the router only carries
+// the request there) or AtNearest (the receiving node when it holds the data, else the holder
 // Nearest orders first by estimated round-trip time, region as the
 // fallback). Router.Place wraps the route's handler accordingly.
 //

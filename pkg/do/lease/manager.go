@@ -98,6 +98,9 @@ type Manager struct {
 	// servingFrom is when (local clock) the warm-up after registration
 	// ends.
 	servingFrom time.Time
+	// pendingExp is the expiration of a registration proposed and not yet
+	// seen applied (0: none).
+	pendingExp int64
 }
 
 // NewManager returns a Manager; Run drives it.
@@ -175,13 +178,21 @@ func (m *Manager) Run(ctx context.Context) {
 }
 
 // round is one registration or renewal, then one sweep for dead nodes.
-func (m *Manager) round(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, m.cfg.Period/3)
+func (m *Manager) round(parent context.Context) {
+	// A renewal may take up to half a period: one that applies late still
+	// extends the lease from its proposal time, and the next tick follows.
+	ctx, cancel := context.WithTimeout(parent, m.cfg.Period/2)
 	defer cancel()
 	m.mu.Lock()
 	epoch := m.myEpoch
 	m.mu.Unlock()
 	rec, ok := m.cfg.Table.Get(m.cfg.Node)
+	if (epoch == 0 || !ok || rec.Epoch != epoch) && m.adoptLost() {
+		m.mu.Lock()
+		epoch = m.myEpoch
+		m.mu.Unlock()
+		rec, ok = m.cfg.Table.Get(m.cfg.Node)
+	}
 	if epoch == 0 || !ok || rec.Dead || rec.Epoch != epoch {
 		if epoch != 0 {
 			m.log.Warn("lease lost: this node was declared dead or its epoch moved; registering again",
@@ -191,24 +202,60 @@ func (m *Manager) round(ctx context.Context) {
 	} else {
 		m.renew(ctx, epoch)
 	}
-	m.sweep(ctx)
+	sctx, scancel := context.WithTimeout(parent, m.cfg.Period/3)
+	defer scancel()
+	m.sweep(sctx)
 }
 
+// register starts a new epoch. A registration whose answer was lost (the
+// proposal timed out but applied later) is recognized in the table by its
+// expiration, which only this node's own commands set, and adopted: the
+// next round renews it instead of starting yet another epoch, which under a
+// slow log would restart the warm-up forever.
 func (m *Manager) register(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Period)
+	defer cancel()
 	now := m.cfg.Now()
+	exp := now.Add(m.cfg.Period).UnixMilli()
+	m.mu.Lock()
+	m.pendingExp = exp
+	m.mu.Unlock()
 	res, err := m.propose(ctx, Command{Op: OpRegister, Node: m.cfg.Node, Region: m.cfg.Region, By: m.cfg.Node,
-		Now: now.UnixMilli(), Expiration: now.Add(m.cfg.Period).UnixMilli()})
+		Now: now.UnixMilli(), Expiration: exp})
 	if err != nil {
 		m.log.Warn("lease registration failed", "err", err)
 		return
 	}
+	m.registered(res.Record.Epoch)
+}
+
+// registered records that this node's registration of epoch was applied by
+// now: it may serve one full period later.
+func (m *Manager) registered(epoch uint64) {
 	applied := m.cfg.Now()
 	m.mu.Lock()
-	m.myEpoch = res.Record.Epoch
+	m.myEpoch = epoch
+	m.pendingExp = 0
 	m.servingFrom = applied.Add(m.cfg.Period)
 	m.mu.Unlock()
-	m.epoch.Set(float64(res.Record.Epoch))
-	m.log.Info("lease registered", "epoch", res.Record.Epoch, "serving_from", m.servingFrom)
+	m.epoch.Set(float64(epoch))
+	m.log.Info("lease registered", "epoch", epoch, "serving_from", applied.Add(m.cfg.Period))
+}
+
+// adoptLost adopts a registration of this node that applied after its
+// proposal gave up, and reports whether it did.
+func (m *Manager) adoptLost() bool {
+	m.mu.Lock()
+	exp := m.pendingExp
+	m.mu.Unlock()
+	rec, ok := m.cfg.Table.Get(m.cfg.Node)
+	if exp == 0 || !ok || rec.Dead || rec.Expiration < exp {
+		return false
+	}
+	// The record carries this node's last proposed registration (or a
+	// renewal of it, which only this process could have proposed).
+	m.registered(rec.Epoch)
+	return true
 }
 
 func (m *Manager) renew(ctx context.Context, epoch uint64) {

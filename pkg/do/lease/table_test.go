@@ -153,3 +153,42 @@ func waitFor(t *testing.T, d time.Duration, f func() bool) {
 	}
 	t.Fatal("condition not met in time")
 }
+
+// TestLostRegistrationIsAdopted: a registration whose proposal timed out
+// but applied anyway is adopted by the next round, not replaced by yet
+// another epoch (which would restart the warm-up forever on a slow log).
+func TestLostRegistrationIsAdopted(t *testing.T) {
+	tb := NewTable()
+	var mu sync.Mutex
+	lose := true
+	propose := func(_ context.Context, p []byte) ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		c, err := DecodeCommand(p)
+		if err != nil {
+			return nil, err
+		}
+		res := tb.Apply(c)
+		if lose {
+			lose = false
+			return nil, context.DeadlineExceeded // applied, answer lost
+		}
+		return json.Marshal(res)
+	}
+	m, err := NewManager(Config{Node: "a", Table: tb, Propose: propose, Period: 600 * time.Millisecond, MaxOffset: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	m.round(ctx) // registers; the answer is lost
+	if m.Status().Epoch != 0 {
+		t.Fatal("epoch known without an answer")
+	}
+	m.round(ctx) // adopts epoch 1 and renews it
+	if st := m.Status(); st.Epoch != 1 {
+		t.Fatalf("epoch %d after the lost registration, want 1 (adopted)", st.Epoch)
+	}
+	if r, _ := tb.Get("a"); r.Epoch != 1 {
+		t.Fatalf("table epoch %d, want 1", r.Epoch)
+	}
+}

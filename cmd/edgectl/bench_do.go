@@ -319,8 +319,8 @@ func (e *benchDOEnv) forwarding(ctx context.Context, d time.Duration) (*benchDOF
 }
 
 // broadcast opens n sockets to one object over the endpoints, sends
-// messages broadcasts carrying their send time from one more socket, and
-// records each delivery's latency.
+// messages broadcasts carrying their send time from one more socket, one
+// at a time, and records each delivery's latency.
 func (e *benchDOEnv) broadcast(ctx context.Context, n, messages int) (*benchDOBroadcast, error) {
 	o := client.ByName("room")
 	if err := e.warm(ctx, o); err != nil {
@@ -378,13 +378,18 @@ func (e *benchDOEnv) broadcast(ctx context.Context, n, messages int) (*benchDOBr
 			}
 		}()
 	}
+	// One broadcast at a time: the next leaves once every socket got the
+	// previous one (or after 10 s), so each latency is one fan-out's, not
+	// a queue's.
 	buf := make([]byte, 8)
-	for range messages {
+	for k := range messages {
 		binary.BigEndian.PutUint64(buf, uint64(time.Now().UnixNano()))
 		if err := sender.Write(ctx, websocket.MessageBinary, buf); err != nil {
 			return nil, fmt.Errorf("bench do: broadcast: %w", err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		for wait := time.Now().Add(10 * time.Second); delivered.Load() < uint64((k+1)*n) && time.Now().Before(wait) && ctx.Err() == nil; {
+			time.Sleep(time.Millisecond)
+		}
 	}
 	select { // wait for the deliveries, at most 30 s after the last send
 	case <-ctx.Done():

@@ -133,7 +133,7 @@ func (c *streamConn) Close(code int, reason string) error {
 // Join serves a relayed socket on the object's owner.
 func (rl *Relay) Join(st edgev1.DORoom_JoinServer) error {
 	ctx := st.Context()
-	first, err := st.Recv()
+	first, err := recvWithin(st, joinTimeout)
 	if err != nil {
 		return err
 	}
@@ -185,6 +185,26 @@ func (rl *Relay) Join(st edgev1.DORoom_JoinServer) error {
 		sock.Close(CloseObjectMoved, "object moved, reconnect")
 	}
 	return nil
+}
+
+// recvWithin receives the first frame of a stream, or fails after d (a
+// caller that never says hello does not hold a stream open).
+func recvWithin(st edgev1.DORoom_JoinServer, d time.Duration) (*edgev1.RoomFrame, error) {
+	type result struct {
+		f   *edgev1.RoomFrame
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		f, err := st.Recv()
+		ch <- result{f, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.f, r.err
+	case <-time.After(d):
+		return nil, status.Error(codes.DeadlineExceeded, "do room join: no hello")
+	}
 }
 
 // pumpIn hands the relayed client's messages to the room until the stream

@@ -17,6 +17,7 @@ import (
 	"github.com/edgeplane/edgeplane/internal/testcluster"
 	edgeclient "github.com/edgeplane/edgeplane/pkg/client"
 	"github.com/edgeplane/edgeplane/pkg/do/alarm"
+	"github.com/edgeplane/edgeplane/pkg/do/wsroom"
 )
 
 // edgeCluster is a 3-node cluster with a client per node and one DO
@@ -215,6 +216,25 @@ func TestClusterWebSocketsThroughEveryNodeShareOneRoom(t *testing.T) {
 		if got := readText(t, late); got != want {
 			t.Fatalf("replay got %q, want %q", got, want)
 		}
+	}
+	// A message of exactly 1 MiB crosses a relay (and the history); one
+	// byte more closes its sender with 1009.
+	relayed := conns[0]
+	if servedHere := e.c.Member(0).ID == where.Owner; servedHere {
+		relayed = conns[1]
+	}
+	receiver := late
+	big := make([]byte, wsroom.MaxMessageBytes)
+	if err := relayed.Write(ctx, websocket.MessageBinary, big); err != nil {
+		t.Fatal(err)
+	}
+	receiver.SetReadLimit(2 * wsroom.MaxMessageBytes)
+	if _, data, err := receiver.Read(ctx); err != nil || len(data) != wsroom.MaxMessageBytes {
+		t.Fatalf("1 MiB through a relay: %d bytes, %v", len(data), err)
+	}
+	_ = relayed.Write(ctx, websocket.MessageBinary, append(big, 0))
+	if _, _, err := relayed.Read(ctx); websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+		t.Fatalf("1 MiB + 1 through a relay: %v, want close 1009", err)
 	}
 	// Too many tags is refused before the handshake with a 400 envelope.
 	tags := make([]string, 11)

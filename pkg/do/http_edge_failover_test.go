@@ -87,13 +87,14 @@ func (e *edgeCluster) dialUntil(t *testing.T, i int, o edgeclient.ObjectRef, wan
 }
 
 func TestClusterWebSocketsMoveWithTheirObject(t *testing.T) {
-	e := newEdgeCluster(t, 0)
+	e := newEdgeCluster(t, 3) // history: replayed by whichever node owns the room
 	o := edgeclient.ByName("moving-room")
 	where := e.ready(t, o)
 	owner := e.indexOf(t, where.Owner)
 	a, b := (owner+1)%3, (owner+2)%3
 	ca, _ := e.dialWS(t, a, o)
 	cb, _ := e.dialWS(t, b, o)
+	sendRecv(t, ca, cb, "before failover")
 	// The owner dies: the relayed sockets are closed with 4001.
 	e.c.Kill(owner)
 	for name, c := range map[string]*websocket.Conn{"a": ca, "b": cb} {
@@ -101,12 +102,15 @@ func TestClusterWebSocketsMoveWithTheirObject(t *testing.T) {
 			t.Fatalf("socket %s closed with %v after the owner died, want 4001", name, got)
 		}
 	}
-	// Reconnecting reaches the new owner, and the room works there.
+	// Reconnecting reaches the new owner, which replays the history it
+	// read from the replicated storage, and the room works there.
 	ca, servedA := e.dialUntil(t, a, o, "")
 	cb, servedB := e.dialUntil(t, b, o, servedA)
 	if servedA == where.Owner || servedB != servedA {
 		t.Fatalf("after failover served by %s and %s (old owner %s)", servedA, servedB, where.Owner)
 	}
+	expectReplay(t, ca, "before failover")
+	expectReplay(t, cb, "before failover")
 	sendRecv(t, ca, cb, "after failover")
 	// The old owner returns and takes its object back: the sockets on the
 	// interim owner are closed with 4001 again, and reconnect to it.
@@ -118,7 +122,19 @@ func TestClusterWebSocketsMoveWithTheirObject(t *testing.T) {
 	}
 	ca, _ = e.dialUntil(t, a, o, where.Owner)
 	cb, _ = e.dialUntil(t, b, o, where.Owner)
+	expectReplay(t, ca, "before failover", "after failover")
+	expectReplay(t, cb, "before failover", "after failover")
 	sendRecv(t, ca, cb, "after hand-back")
+}
+
+// expectReplay reads the history replayed to a new socket.
+func expectReplay(t *testing.T, c *websocket.Conn, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if got := readText(t, c); got != w {
+			t.Fatalf("replay got %q, want %q", got, w)
+		}
+	}
 }
 
 // sendRecv sends msg on from and expects it on to.

@@ -23,8 +23,6 @@ var NotYetExported = []string{
 	// D1 exports its replica lag in seconds; in Raft entries it needs the
 	// leader's commit index, which the service seam does not give it yet.
 	"edge_d1_replica_lag_entries",
-	// Durable Objects are not built: replication lag of object state.
-	"edge_do_replication_lag_seconds",
 }
 
 // OnlyOnTrouble lists metrics whose series appear only after something went
@@ -187,7 +185,7 @@ func Replication() Dashboard {
 					Description: "Not yet exported: D1 is not built (edge_d1_replica_lag_entries).",
 					Targets:     []Target{{Expr: `max by (node) (` + sel("edge_d1_replica_lag_entries") + `)`, Legend: "{{node}}"}}},
 				{Title: "Durable Object replication lag", Kind: TimeSeries, Unit: "s",
-					Description: "Not yet exported: Durable Objects are not built (edge_do_replication_lag_seconds).",
+					Description: "Per owner node and replica: age of the oldest Durable Object write the replica has not acknowledged yet; 0 when it holds every write (edge_do_replication_lag_seconds).",
 					Targets:     []Target{{Expr: `max by (node) (` + sel("edge_do_replication_lag_seconds") + `)`, Legend: "{{node}}"}}},
 			}},
 		},

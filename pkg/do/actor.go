@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/do/objstore"
 )
@@ -206,7 +207,15 @@ func (a *actor) serve(obj *objstore.Object, c *call) error {
 		return fmt.Errorf("lease ended during the request: %w", ErrOutcomeUnknown)
 	}
 	if err != nil {
-		return storeError(err)
+		var he *api.HTTPError
+		if errors.As(err, &he) || errors.Is(err, objstore.ErrInvalid) || errors.Is(err, objstore.ErrStorageFull) {
+			return storeError(err) // refused before anything was written
+		}
+		// A failed Commit (no quorum, deadline) leaves the write's fate
+		// open and the object unusable: answer so, and reopen on the next
+		// request.
+		m.log.Warn("durable object write failed; reopening on the next request", "object", a.key, "err", err)
+		return fmt.Errorf("%w (%v)", ErrOutcomeUnknown, err)
 	}
 	if m.opts.ServeLog != nil {
 		m.opts.ServeLog(ServeRecord{Node: m.deps.NodeID, Object: a.key, Epoch: a.epoch, Start: start, End: end})

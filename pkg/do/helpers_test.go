@@ -37,20 +37,20 @@ func (r reply) code() int {
 	return r.env.Errors[0].Code
 }
 
-// client speaks to one cluster's HTTP API.
-type client struct {
+// httpClient speaks to one cluster's HTTP API.
+type httpClient struct {
 	t  testing.TB
 	c  *testcluster.Cluster
 	hc *http.Client
 }
 
-func newClient(t testing.TB, c *testcluster.Cluster, timeout time.Duration) client {
+func newClient(t testing.TB, c *testcluster.Cluster, timeout time.Duration) httpClient {
 	hc := c.HTTPClient()
 	hc.Timeout = timeout
-	return client{t: t, c: c, hc: hc}
+	return httpClient{t: t, c: c, hc: hc}
 }
 
-func (cl client) do(m *testcluster.Member, method, path string, body any) (reply, error) {
+func (cl httpClient) do(m *testcluster.Member, method, path string, body any) (reply, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -81,10 +81,16 @@ func (cl client) do(m *testcluster.Member, method, path string, body any) (reply
 
 // must sends a request, retrying 502, 503 and 504 (safe for idempotent requests only)
 // for up to 20 s, and fails the test unless it succeeds.
-func (cl client) must(m *testcluster.Member, method, path string, body any, out any) reply {
+func (cl httpClient) must(m *testcluster.Member, method, path string, body any, out any) reply {
+	cl.t.Helper()
+	return cl.mustWithin(20*time.Second, m, method, path, body, out)
+}
+
+// mustWithin is must retrying for up to d.
+func (cl httpClient) mustWithin(d time.Duration, m *testcluster.Member, method, path string, body any, out any) reply {
 	cl.t.Helper()
 	r, err := cl.do(m, method, path, body)
-	for deadline := time.Now().Add(20 * time.Second); (err != nil || retryable(r.status)) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(d); (err != nil || retryable(r.status)) && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
 		r, err = cl.do(m, method, path, body)
 	}
@@ -109,7 +115,7 @@ func retryable(status int) bool {
 }
 
 // expect sends a request once and checks its status and first error code.
-func (cl client) expect(m *testcluster.Member, method, path string, body any, status, code int) reply {
+func (cl httpClient) expect(m *testcluster.Member, method, path string, body any, status, code int) reply {
 	cl.t.Helper()
 	r, err := cl.do(m, method, path, body)
 	if err != nil {
@@ -156,7 +162,7 @@ func services(opts do.Options) []service.Factory { return []service.Factory{do.F
 
 // cluster starts n nodes running DO and creates a namespace; it returns the
 // namespace's base path.
-func cluster(t *testing.T, n int, opts do.Options, nsAttrs map[string]string) (*testcluster.Cluster, client, string) {
+func cluster(t *testing.T, n int, opts do.Options, nsAttrs map[string]string) (*testcluster.Cluster, httpClient, string) {
 	t.Helper()
 	c := testcluster.Start(t, testcluster.Options{Nodes: n, Voters: min(n, 5), Services: services(opts)})
 	cl := newClient(t, c, 20*time.Second)
@@ -173,7 +179,7 @@ func cluster(t *testing.T, n int, opts do.Options, nsAttrs map[string]string) (*
 
 // waitLeases waits until every up node knows namespace ns and holds a
 // valid lease; on timeout it names the nodes that do not.
-func waitLeases(t *testing.T, c *testcluster.Cluster, cl client, ns string, timeout time.Duration) {
+func waitLeases(t *testing.T, c *testcluster.Cluster, cl httpClient, ns string, timeout time.Duration) {
 	t.Helper()
 	var missing []string
 	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
@@ -194,7 +200,7 @@ func waitLeases(t *testing.T, c *testcluster.Cluster, cl client, ns string, time
 
 // metric sums the samples of a series on node m's /metrics whose line
 // starts with prefix (a name, or a name and the first labels).
-func (cl client) metric(m *testcluster.Member, prefix string) float64 {
+func (cl httpClient) metric(m *testcluster.Member, prefix string) float64 {
 	cl.t.Helper()
 	resp, err := cl.hc.Get(m.URL() + "/metrics")
 	if err != nil {
@@ -209,7 +215,7 @@ func (cl client) metric(m *testcluster.Member, prefix string) float64 {
 			continue
 		}
 		rest := line[len(prefix):]
-		if rest == "" || (rest[0] != ' ' && rest[0] != '{' && rest[0] != ',') {
+		if rest == "" || (rest[0] != ' ' && rest[0] != '{' && rest[0] != ',' && rest[0] != '}') {
 			continue
 		}
 		var v float64

@@ -51,7 +51,7 @@ func (m *metrics) served(rpc, result string) { m.requests.WithLabelValues(rpc, r
 // newLagDesc describes edge_do_replication_lag_seconds.
 func newLagDesc() *prometheus.Desc {
 	return prometheus.NewDesc("edge_do_replication_lag_seconds",
-	"Per replica node: the age of the oldest Durable Object write this node (as owner) committed and that replica has not yet acknowledged, over every object this node owns; 0 when it has acknowledged everything.",
+		"Per replica node: the age of the oldest Durable Object write this node (as owner) committed and that replica has not yet acknowledged, over every object this node owns; 0 when it has acknowledged everything.",
 		[]string{"replica"}, nil)
 }
 

@@ -87,6 +87,11 @@ func (o *Object) await(ctx context.Context, w *commitWait, what string) error {
 		select {
 		case err := <-w.ch:
 			if err != nil {
+				// One replica's ErrSuperseded closes the others: report the
+				// cause, not the closing.
+				if broken := o.check(); errors.Is(broken, ErrSuperseded) {
+					return broken
+				}
 				return fmt.Errorf("do %s %q: %w", what, o.obj, err)
 			}
 			got++
@@ -191,19 +196,32 @@ func (o *Object) commit(ctx context.Context, ops []Op) error {
 	if err := ValidateOps(ops); err != nil {
 		return fmt.Errorf("do commit %q: %w", o.obj, err)
 	}
+	// Followers send the ops after Commit returned (to replicas that lag):
+	// they keep their own copy, so the caller may reuse its buffers.
+	ops = cloneOps(ops)
 	o.mu.Lock()
 	if o.broken != nil {
 		o.mu.Unlock()
 		return o.broken
 	}
-	seq := o.seq + 1
-	res, _, err := o.r.store.Accept(o.obj, AcceptRequest{Ballot: o.ballot, BaseBallot: o.ballot, BaseSeq: o.seq,
-		Seq: seq, Ops: ops, Replicas: o.replicas, EnforceCap: true})
-	switch {
-	case errors.Is(err, ErrStorageFull) || errors.Is(err, ErrInvalid):
+	// Check the cap first, then send to the replicas and write here at
+	// the same time: the write costs one disk sync and one round trip,
+	// not two syncs in a row. Nothing else writes this object here under
+	// this ballot, so the check holds for the write.
+	if err := o.r.store.CheckCap(o.obj, ops); err != nil {
 		o.mu.Unlock()
 		return err
+	}
+	seq := o.seq + 1
+	w := &commitWait{ch: make(chan error, len(o.followers))}
+	for _, f := range o.followers {
+		f.enqueue(&job{seq: seq, ops: ops, at: time.Now(), wait: w})
+	}
+	res, _, err := o.r.store.Accept(o.obj, AcceptRequest{Ballot: o.ballot, BaseBallot: o.ballot, BaseSeq: o.seq,
+		Seq: seq, Ops: ops, Replicas: o.replicas})
+	switch {
 	case err != nil:
+		// The replicas may hold the write: its outcome is unknown.
 		o.breakLocked(fmt.Errorf("do commit %q: %w", o.obj, err))
 		o.mu.Unlock()
 		return err
@@ -215,10 +233,6 @@ func (o *Object) commit(ctx context.Context, ops []Op) error {
 		return err
 	}
 	o.seq = seq
-	w := &commitWait{ch: make(chan error, len(o.followers))}
-	for _, f := range o.followers {
-		f.enqueue(&job{seq: seq, ops: ops, at: time.Now(), wait: w})
-	}
 	o.mu.Unlock()
 	if err := o.await(ctx, w, "commit"); err != nil {
 		o.breakWith(err)
@@ -341,8 +355,8 @@ func (f *follower) run() {
 		for ctx.Err() == nil {
 			progressed, err := f.step(ctx)
 			if errors.Is(err, ErrSuperseded) {
-				f.o.breakWith(fmt.Errorf("do object %q: replica %s: %w", f.o.obj, f.node, ErrSuperseded))
 				f.failAll(ErrSuperseded)
+				f.o.breakWith(fmt.Errorf("do object %q: replica %s: %w", f.o.obj, f.node, ErrSuperseded))
 				return
 			}
 			if err != nil {
@@ -458,4 +472,20 @@ func (f *follower) answer(res AcceptResult, m Meta, seq uint64) error {
 	f.known, f.hasKnown = m, true
 	f.mu.Unlock()
 	return nil
+}
+
+// cloneOps copies ops and their values into one allocation.
+func cloneOps(ops []Op) []Op {
+	n := 0
+	for _, op := range ops {
+		n += len(op.Value)
+	}
+	buf := make([]byte, 0, n)
+	out := make([]Op, len(ops))
+	for i, op := range ops {
+		start := len(buf)
+		buf = append(buf, op.Value...)
+		out[i] = Op{Kind: op.Kind, Key: op.Key, Value: buf[start:len(buf):len(buf)]}
+	}
+	return out
 }

@@ -289,4 +289,3 @@ func (r *Replicator) noQuorum(step, obj string, set []string, results map[string
 	}
 	return fmt.Errorf("do open %q: %s on %v: %w: %w", obj, step, set, ErrNoQuorum, errors.Join(errs...))
 }
-

@@ -13,6 +13,11 @@ func (s *Store) List(obj string, opts ListOptions) ([]Entry, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	done, err := s.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	objPrefix := entryPrefix(obj)
 	full := func(k string) []byte { return append(objPrefix[:len(objPrefix):len(objPrefix)], k...) }
 	lower := full(opts.Start)
@@ -68,5 +73,10 @@ func (s *Store) Get(obj string, keys []string) (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	done, err := s.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	return s.get(obj, keys)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 
 	"github.com/edgeplane/edgeplane/pkg/router"
 	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
@@ -23,6 +24,7 @@ type Replicator struct {
 	pool    *router.Pool
 	self    string
 	resolve func(nodeID string) (string, bool)
+	peers   func() []string
 	log     *slog.Logger
 	m       *metrics
 
@@ -38,6 +40,7 @@ type ReplicatorOption func(*replicatorConfig)
 
 type replicatorConfig struct {
 	resolve      func(string) (string, bool)
+	peers        func() []string
 	log          *slog.Logger
 	reg          prometheus.Registerer
 	callTimeout  time.Duration
@@ -48,6 +51,13 @@ type replicatorConfig struct {
 // membership's GRPCAddr). Without one no other node can be reached.
 func WithResolver(resolve func(nodeID string) (addr string, ok bool)) ReplicatorOption {
 	return func(c *replicatorConfig) { c.resolve = resolve }
+}
+
+// WithPeers sets the nodes edge_do_replication_lag_seconds reports on
+// even when no object this node owns replicates to them (a lag of 0), so
+// the series exist before the first write (the cluster's members).
+func WithPeers(peers func() []string) ReplicatorOption {
+	return func(c *replicatorConfig) { c.peers = peers }
 }
 
 // WithLogger sets the logger (default: discard).
@@ -88,7 +98,7 @@ func NewReplicator(store *Store, pool *router.Pool, self string, opts ...Replica
 		cfg.resolve = func(string) (string, bool) { return "", false }
 	}
 	r := &Replicator{
-		store: store, pool: pool, self: self, resolve: cfg.resolve,
+		store: store, pool: pool, self: self, resolve: cfg.resolve, peers: cfg.peers,
 		log:         cfg.log.With("component", "do-replica", "node", self),
 		callTimeout: cfg.callTimeout, prepareGrace: cfg.prepareGrace,
 		open: make(map[*Object]struct{}),
@@ -104,6 +114,8 @@ func (r *Replicator) RegisterGRPC(s *grpc.Server) {
 
 // Lag returns, per replica node of the objects this node has open, the age
 // at now of the oldest write that node has not acknowledged (0 when none).
+// This node (always up to date with its own writes) and the WithPeers
+// nodes are reported too, with 0 unless an open object says otherwise.
 func (r *Replicator) Lag(now time.Time) map[string]time.Duration {
 	r.mu.Lock()
 	objs := make([]*Object, 0, len(r.open))
@@ -111,7 +123,12 @@ func (r *Replicator) Lag(now time.Time) map[string]time.Duration {
 		objs = append(objs, o)
 	}
 	r.mu.Unlock()
-	out := make(map[string]time.Duration)
+	out := map[string]time.Duration{r.self: 0}
+	if r.peers != nil {
+		for _, p := range r.peers() {
+			out[p] = 0
+		}
+	}
 	for _, o := range objs {
 		for _, f := range o.followers {
 			lag := f.lag(now)
@@ -133,6 +150,14 @@ func (r *Replicator) client(node string) (edgev1.DOReplicaClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("do replica %q: %w", node, err)
 	}
+	if cc, ok := conn.(*grpc.ClientConn); ok && cc.GetState() == connectivity.TransientFailure {
+		// The node was unreachable (a partition that healed, a restart):
+		// try it now rather than after the rest of the reconnect backoff,
+		// or an owner change right after a heal finds no quorum.
+		cc.ResetConnectBackoff()
+	}
+	// Calls wait for the connection (within their deadline) instead of
+	// failing at once while it is being made: grpc.WaitForReady.
 	return edgev1.NewDOReplicaClient(conn), nil
 }
 
@@ -152,7 +177,7 @@ func (r *Replicator) prepareOn(ctx context.Context, node, obj string, b Ballot) 
 	}
 	ctx, cancel := r.callCtx(ctx)
 	defer cancel()
-	resp, err := c.Prepare(ctx, &edgev1.DOPrepareRequest{Obj: obj, Ballot: ballotToProto(b)})
+	resp, err := c.Prepare(ctx, &edgev1.DOPrepareRequest{Obj: obj, Ballot: ballotToProto(b)}, grpc.WaitForReady(true))
 	if err != nil {
 		return false, Meta{}, fmt.Errorf("do prepare %q on %s: %w", obj, node, err)
 	}
@@ -174,7 +199,7 @@ func (r *Replicator) acceptOn(ctx context.Context, node, obj string, req AcceptR
 	resp, err := c.Accept(ctx, &edgev1.DOAcceptRequest{
 		Obj: obj, Ballot: ballotToProto(req.Ballot), BaseBallot: ballotToProto(req.BaseBallot), BaseSeq: req.BaseSeq,
 		Seq: req.Seq, Ops: opsToProto(req.Ops), Replicas: req.Replicas,
-	})
+	}, grpc.WaitForReady(true))
 	if err != nil {
 		return 0, Meta{}, fmt.Errorf("do accept %q seq %d on %s: %w", obj, req.Seq, node, err)
 	}
@@ -203,7 +228,10 @@ func (r *Replicator) installOn(ctx context.Context, node, obj string, b Ballot, 
 	if err != nil {
 		return 0, 0, err
 	}
-	snap := r.store.snapshot()
+	snap, err := r.store.snapshot()
+	if err != nil {
+		return 0, 0, err
+	}
 	defer snap.Close()
 	m, err := snap.Meta(obj)
 	if err != nil {
@@ -216,7 +244,7 @@ func (r *Replicator) installOn(ctx context.Context, node, obj string, b Ballot, 
 	// A whole state may be large: allow a second per 4 MiB on top.
 	ctx, cancel := context.WithTimeout(ctx, r.callTimeout+time.Duration(m.Size/stateChunkBytes)*time.Second)
 	defer cancel()
-	st, err := c.InstallState(ctx)
+	st, err := c.InstallState(ctx, grpc.WaitForReady(true))
 	if err != nil {
 		return 0, 0, fmt.Errorf("do install %q on %s: %w", obj, node, err)
 	}
@@ -231,11 +259,15 @@ func (r *Replicator) installOn(ctx context.Context, node, obj string, b Ballot, 
 	if err != nil {
 		return 0, 0, fmt.Errorf("do install %q on %s: %w", obj, node, err)
 	}
-	res, _, err := acceptAnswer(resp)
+	res, held, err := acceptAnswer(resp)
 	if err != nil {
 		return 0, 0, fmt.Errorf("do install %q on %s: %w", obj, node, err)
 	}
 	r.m.transfers.WithLabelValues("sent").Inc()
+	if res == Accepted && held.Accepted == b && held.Seq > m.Seq {
+		// The replica was already past the state sent.
+		return res, held.Seq, nil
+	}
 	return res, m.Seq, nil
 }
 
@@ -245,9 +277,11 @@ func (r *Replicator) fetchFrom(ctx context.Context, node, obj string, b Ballot) 
 	if err != nil {
 		return State{}, err
 	}
-	// The stream may carry up to the storage cap: bound it by its size
-	// through the caller's context only.
-	st, err := c.FetchState(ctx, &edgev1.DOFetchStateRequest{Obj: obj, Ballot: ballotToProto(b)})
+	// The stream may carry up to the storage cap: a generous bound of
+	// twelve call timeouts (a minute by default) on top of the caller's.
+	ctx, cancel := context.WithTimeout(ctx, 12*r.callTimeout)
+	defer cancel()
+	st, err := c.FetchState(ctx, &edgev1.DOFetchStateRequest{Obj: obj, Ballot: ballotToProto(b)}, grpc.WaitForReady(true))
 	if err != nil {
 		return State{}, fmt.Errorf("do fetch %q from %s: %w", obj, node, err)
 	}
@@ -270,3 +304,17 @@ func (r *Replicator) fetchFrom(ctx context.Context, node, obj string, b Ballot) 
 
 // majority is the number of nodes that make a majority of n.
 func majority(n int) int { return n/2 + 1 }
+
+// Close closes every Object this node has open (their waiting Commits
+// return ErrClosed). Call it before closing the Store.
+func (r *Replicator) Close() {
+	r.mu.Lock()
+	objs := make([]*Object, 0, len(r.open))
+	for o := range r.open {
+		objs = append(objs, o)
+	}
+	r.mu.Unlock()
+	for _, o := range objs {
+		o.Close()
+	}
+}

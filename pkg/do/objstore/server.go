@@ -139,7 +139,11 @@ func (s *server) FetchState(req *edgev1.DOFetchStateRequest, st edgev1.DOReplica
 		s.r.m.served("fetch", "invalid")
 		return err
 	}
-	snap := s.r.store.snapshot()
+	snap, err := s.r.store.snapshot()
+	if err != nil {
+		s.r.m.served("fetch", "error")
+		return status.Errorf(codes.Unavailable, "do fetch: %v", err)
+	}
 	defer snap.Close()
 	m, err := snap.Meta(req.GetObj())
 	if err != nil {

@@ -52,8 +52,11 @@ type Store struct {
 	seed    maphash.Seed
 	stripes [lockStripes]sync.Mutex
 
-	closeOnce sync.Once
-	closeErr  error
+	// closeMu guards closed: every operation holds it shared, Close
+	// exclusively, so no operation reaches a closed pebble database.
+	closeMu  sync.RWMutex
+	closed   bool
+	closeErr error
 }
 
 // Open opens (creating) the store in dir.
@@ -77,10 +80,27 @@ func Open(dir string, opts Options) (*Store, error) {
 	return &Store{db: db, log: log, onFatal: opts.OnFatal, cap: opts.StorageCap, seed: maphash.MakeSeed()}, nil
 }
 
-// Close closes the database. It is idempotent.
+// Close closes the database, once the operations under way are done;
+// later operations return ErrClosed. It is idempotent.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.db.Close() })
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if !s.closed {
+		s.closed = true
+		s.closeErr = s.db.Close()
+	}
 	return s.closeErr
+}
+
+// enter starts an operation: ErrClosed after Close, else the function
+// that ends it.
+func (s *Store) enter() (func(), error) {
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return nil, fmt.Errorf("objstore: store: %w", ErrClosed)
+	}
+	return s.closeMu.RUnlock, nil
 }
 
 // StorageCap is the per-object byte cap the owner enforces.
@@ -105,6 +125,11 @@ func (s *Store) fault(what, obj string, err error) error {
 
 // Meta returns what this node holds of obj (zero when nothing).
 func (s *Store) Meta(obj string) (Meta, error) {
+	done, err := s.enter()
+	if err != nil {
+		return Meta{}, err
+	}
+	defer done()
 	return s.readMeta(s.db, obj)
 }
 
@@ -151,6 +176,11 @@ func (s *Store) get(obj string, keys []string) (map[string][]byte, error) {
 // what the node holds after the call. The promise is durable before it
 // returns.
 func (s *Store) Promise(obj string, b Ballot) (bool, Meta, error) {
+	done, err := s.enter()
+	if err != nil {
+		return false, Meta{}, err
+	}
+	defer done()
 	unlock := s.lock(obj)
 	defer unlock()
 	m, err := s.readMeta(s.db, obj)
@@ -202,6 +232,11 @@ type AcceptRequest struct {
 // metadata in one synced batch. It returns the outcome and what the node
 // holds after the call.
 func (s *Store) Accept(obj string, req AcceptRequest) (AcceptResult, Meta, error) {
+	done, err := s.enter()
+	if err != nil {
+		return 0, Meta{}, err
+	}
+	defer done()
 	unlock := s.lock(obj)
 	defer unlock()
 	m, err := s.readMeta(s.db, obj)
@@ -234,6 +269,32 @@ func (s *Store) Accept(obj string, req AcceptRequest) (AcceptResult, Meta, error
 		return 0, Meta{}, s.fault("accept", obj, err)
 	}
 	return Accepted, n, nil
+}
+
+// CheckCap reports ErrStorageFull when applying ops to obj's current
+// state would grow it past the cap. It writes nothing.
+func (s *Store) CheckCap(obj string, ops []Op) error {
+	done, err := s.enter()
+	if err != nil {
+		return err
+	}
+	defer done()
+	unlock := s.lock(obj)
+	defer unlock()
+	m, err := s.readMeta(s.db, obj)
+	if err != nil {
+		return err
+	}
+	b := s.db.NewIndexedBatch()
+	defer b.Close()
+	n := m
+	if err := applyOps(b, obj, &n, ops); err != nil {
+		return err
+	}
+	if n.Size > s.cap && n.Size > m.Size {
+		return fmt.Errorf("objstore commit %q: %d bytes over the cap of %d: %w", obj, n.Size, s.cap, ErrStorageFull)
+	}
+	return nil
 }
 
 // applyOps writes ops into b (an indexed batch, so later ops see earlier
@@ -289,6 +350,11 @@ type State struct {
 // the promise: in one synced batch. It returns the outcome and what the
 // node holds after the call.
 func (s *Store) Install(obj string, b Ballot, st State) (AcceptResult, Meta, error) {
+	done, err := s.enter()
+	if err != nil {
+		return 0, Meta{}, err
+	}
+	defer done()
 	unlock := s.lock(obj)
 	defer unlock()
 	m, err := s.readMeta(s.db, obj)
@@ -297,6 +363,12 @@ func (s *Store) Install(obj string, b Ballot, st State) (AcceptResult, Meta, err
 	}
 	if b.Less(m.Promised) {
 		return Superseded, m, nil
+	}
+	if m.Accepted == b && m.Seq >= st.Meta.Seq {
+		// Under one ballot, states are prefixes of one history: this
+		// node already holds this state or a later one, and going back
+		// could undo a write it acknowledged.
+		return Accepted, m, nil
 	}
 	batch := s.db.NewBatch()
 	defer batch.Close()
@@ -332,12 +404,24 @@ func (s *Store) Install(obj string, b Ballot, st State) (AcceptResult, Meta, err
 type snapshot struct {
 	s    *Store
 	snap *pebble.Snapshot
+	done func()
 }
 
 // Snapshot returns a consistent read view; the caller closes it.
-func (s *Store) snapshot() snapshot { return snapshot{s: s, snap: s.db.NewSnapshot()} }
+// It holds the store open until closed.
+func (s *Store) snapshot() (snapshot, error) {
+	done, err := s.enter()
+	if err != nil {
+		return snapshot{}, err
+	}
+	return snapshot{s: s, snap: s.db.NewSnapshot(), done: done}, nil
+}
 
-func (v snapshot) Close() { v.snap.Close() }
+// Close releases the view.
+func (v snapshot) Close() {
+	_ = v.snap.Close()
+	v.done()
+}
 
 // Meta is obj's metadata in the view.
 func (v snapshot) Meta(obj string) (Meta, error) { return v.s.readMeta(v.snap, obj) }
@@ -366,6 +450,11 @@ func (v snapshot) Scan(obj string, fn func(key string, value []byte) bool) error
 // for a new owner to reschedule them. It scans the metadata of every
 // object held.
 func (s *Store) ObjectsWithAlarms() []ObjectAlarm {
+	done, err := s.enter()
+	if err != nil {
+		return nil
+	}
+	defer done()
 	var out []ObjectAlarm
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{metaTag}, UpperBound: []byte{metaTag + 1}})
 	if err != nil {

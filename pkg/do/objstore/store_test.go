@@ -246,12 +246,12 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := s.Promise(testObj, Ballot{Counter: 3, Node: "a"}); err != nil {
+		t.Fatal(err)
+	}
 	b := Ballot{Counter: 3, Node: "a"}
 	for i := range 50 {
 		commitLocal(t, s, testObj, b, put(fmt.Sprintf("k%03d", i), fmt.Sprint(i)))
-	}
-	if _, _, err := s.Promise(testObj, Ballot{Counter: 9, Node: "z"}); err != nil {
-		t.Fatal(err)
 	}
 	crashed := fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})
 	_ = s.Close()
@@ -268,7 +268,50 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 		t.Fatalf("%d entries after the crash, want 50", len(got))
 	}
 	m, _ := s2.Meta(testObj)
-	if m.Seq != 50 || m.Accepted != b || m.Promised != (Ballot{Counter: 9, Node: "z"}) {
+	if m.Seq != 50 || m.Accepted != b || m.Promised != b {
 		t.Fatalf("meta after the crash %+v", m)
+	}
+}
+
+func TestClosedStoreRefusesCalls(t *testing.T) {
+	s := openTestStore(t, Options{})
+	commitLocal(t, s, testObj, Ballot{Counter: 1, Node: "a"}, put("k", "v"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(testObj, []string{"k"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("get after close: %v", err)
+	}
+	if _, _, err := s.Promise(testObj, Ballot{Counter: 2, Node: "a"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("promise after close: %v", err)
+	}
+	if _, err := s.List(testObj, ListOptions{}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("list after close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+}
+
+func TestInstallNeverGoesBackUnderOneBallot(t *testing.T) {
+	s := openTestStore(t, Options{})
+	b := Ballot{Counter: 1, Node: "a"}
+	commitLocal(t, s, testObj, b, put("k1", "v"))
+	commitLocal(t, s, testObj, b, put("k2", "v"))
+	res, m, err := s.Install(testObj, b, State{Meta: Meta{Seq: 1, Replicas: []string{"a"}}, Entries: []Entry{{Key: "k1", Value: []byte("v")}}})
+	if err != nil || res != Accepted || m.Seq != 2 {
+		t.Fatalf("older install under the same ballot: %v %+v %v", res, m, err)
+	}
+	if got, _ := s.Get(testObj, []string{"k2"}); len(got) != 1 {
+		t.Fatal("an older state under the same ballot replaced a newer one")
+	}
+	// A higher ballot's state replaces it whatever its seq.
+	b2 := Ballot{Counter: 2, Node: "b"}
+	res, m, err = s.Install(testObj, b2, State{Meta: Meta{Seq: 1, Replicas: []string{"b"}}, Entries: []Entry{{Key: "z", Value: []byte("1")}}})
+	if err != nil || res != Accepted || m.Seq != 1 || m.Accepted != b2 {
+		t.Fatalf("install under a higher ballot: %v %+v %v", res, m, err)
+	}
+	if es, _ := s.List(testObj, ListOptions{}); len(es) != 1 || es[0].Key != "z" {
+		t.Fatalf("after install: %v", es)
 	}
 }

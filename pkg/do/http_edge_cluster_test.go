@@ -46,7 +46,7 @@ func newEdgeCluster(t *testing.T, history int) *edgeCluster {
 	}))
 	t.Cleanup(hook.Close)
 	e.c = testcluster.Start(t, testcluster.Options{Nodes: 3})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	for _, m := range e.c.Members() {
 		cl, err := edgeclient.New([]string{m.URL()}, e.c.Token(), edgeclient.WithHTTPClient(e.c.HTTPClient()))
@@ -60,9 +60,13 @@ func newEdgeCluster(t *testing.T, history int) *edgeCluster {
 		e.clients = append(e.clients, cl.DO(acc))
 	}
 	var err error
-	e.c.WaitFor("namespace created", 30*time.Second, func() bool { // 503 while the cluster settles
+	e.c.WaitFor("namespace created", 60*time.Second, func() bool { // 503 while the cluster settles
 		e.ns, err = e.clients[0].CreateNamespace(ctx, edgeclient.DONamespaceCreate{Name: "edge", AlarmWebhook: hook.URL,
 			WebsocketHistory: history})
+		if err != nil { // an earlier try may have been applied after all
+			t.Logf("create namespace: %v", err)
+			e.ns, err = e.clients[0].ResolveNamespace(ctx, "edge")
+		}
 		return err == nil
 	})
 	return e

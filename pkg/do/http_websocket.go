@@ -138,7 +138,7 @@ func (e *edgeParts) roomConfig(_ context.Context, obj string) (wsroom.RoomConfig
 	if keep == 0 {
 		return wsroom.RoomConfig{}, nil
 	}
-	return wsroom.RoomConfig{Keep: keep, History: &objHistory{m: e.m, ns: ns, id: id}}, nil
+	return wsroom.RoomConfig{Keep: keep, History: &objHistory{m: e.m, ns: ns, id: id, keep: keep}}, nil
 }
 
 // watchRooms closes the rooms of objects this node stopped serving, with
@@ -170,6 +170,7 @@ type objHistory struct {
 	m    *Module
 	ns   catalog.Resource
 	id   string
+	keep int
 	next uint64
 }
 
@@ -195,6 +196,19 @@ func (h *objHistory) Load(ctx context.Context) ([]wsroom.Record, error) {
 			}
 			recs = append(recs, rec)
 			h.next = seq + 1
+		}
+		// A namespace whose websocket_history shrank left older messages
+		// behind: drop them, in commits of at most MaxKeysPerCall keys.
+		if excess := len(entries) - h.keep; h.keep > 0 && excess > 0 {
+			for start := 0; start < excess; start += MaxKeysPerCall {
+				var ops []objstore.Op
+				for _, en := range entries[start:min(start+MaxKeysPerCall, excess)] {
+					ops = append(ops, objstore.Op{Kind: objstore.OpDelete, Key: en.Key})
+				}
+				if err := o.Commit(ctx, ops); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

@@ -335,6 +335,9 @@ func (rl *Relay) pump(ctx context.Context, cancel context.CancelFunc, c *websock
 			code := CloseNormal
 			if errors.Is(err, websocket.ErrMessageTooBig) {
 				code = CloseTooBig
+				// Say why to the client first: the owner's answer to the
+				// close below must not pick the code.
+				go c.Close(websocket.StatusMessageTooBig, "message over 1 MiB")
 			}
 			_ = st.Send(closeFrame(code, ""))
 			_ = st.CloseSend()

@@ -8,9 +8,9 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 # tests/e2e/version_test.go builds through this target and checks both.
 LDFLAGS   := -X $(MODULE)/pkg/version.Version=$(VERSION)
 BINDIR    ?= bin
-PROTOS    := proto/edge/v1/node.proto proto/edge/v1/kv.proto proto/edge/v1/consensus.proto proto/edge/v1/do.proto
+PROTOS    := proto/edge/v1/node.proto proto/edge/v1/kv.proto proto/edge/v1/consensus.proto proto/edge/v1/do.proto proto/edge/v1/do_room.proto
 
-.PHONY: all build test vet fmt-check proto proto-tools bench-kv bench-d1 bench-wrk run
+.PHONY: all build test vet fmt-check proto proto-tools bench-kv bench-d1 bench-wrk bench-do run
 
 all: build
 
@@ -68,6 +68,12 @@ bench-d1: build
 ## edgectl's load generator against the one of the project's baselines; EDGE_ENDPOINT/EDGE_TOKEN select the node
 bench-wrk: build
 	bash scripts/bench-wrk.sh
+
+## bench-do: Durable Objects request rates (one object, 1,000 objects), forwarding cost and WebSocket broadcast
+## latency to 1,000 sockets against a running cluster; EDGE_ENDPOINT (two or more URLs, comma-separated) and
+## EDGE_TOKEN select it
+bench-do: build
+	bin/edgectl bench do $(BENCH_FLAGS)
 
 ## run: the README's first command, a single-node cluster with every service
 run:

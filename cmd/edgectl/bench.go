@@ -15,8 +15,7 @@ import (
 // newBenchCmd is `edgectl bench`: load generators.
 func newBenchCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure the cluster's throughput and latency"}
-	cmd.AddCommand(newBenchKVCmd(a))
-	cmd.AddCommand(newBenchD1Cmd(a))
+	cmd.AddCommand(newBenchKVCmd(a), newBenchD1Cmd(a), newBenchDOCmd(a))
 	return cmd
 }
 

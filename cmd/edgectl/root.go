@@ -86,6 +86,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newDevCmd(a),
 		newKVCmd(a),
 		newD1Cmd(a),
+		newDOCmd(a),
 		newBenchCmd(a),
 		newTLSCmd(a),
 		newLagCmd(a),

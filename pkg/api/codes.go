@@ -160,4 +160,20 @@ const (
 	// while the request ran; its write may or may not have been applied
 	// (503; retry only what is safe to repeat).
 	CodeDOOutcomeUnknown = 1211
+
+	// Durable Object alarms and WebSockets (pkg/do/alarm, pkg/do/wsroom),
+	// 1230-1239.
+
+	// CodeDOInvalidAlarm is an alarm time that is missing, not a positive
+	// integer of ms since the epoch, or past year 9999 (400).
+	CodeDOInvalidAlarm = 1230
+	// CodeDONoAlarmWebhook is an alarm set in a namespace without a valid
+	// http(s) alarm_webhook to deliver it to (400).
+	CodeDONoAlarmWebhook = 1231
+	// CodeDOInvalidTags is a WebSocket with more than 10 tags, or a tag
+	// that is empty, over 256 bytes or not UTF-8 (400).
+	CodeDOInvalidTags = 1232
+	// CodeDORoomFull is a WebSocket to an object that already holds the
+	// most sockets a room allows (429).
+	CodeDORoomFull = 1233
 )

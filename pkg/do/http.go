@@ -43,7 +43,7 @@ const (
 
 // Routes implements service.Service: every route, built per concern.
 func (m *Module) Routes() []service.Route {
-	return slices.Concat(m.idRoutes(), m.storageRoutes(), m.transactionRoutes(), m.whereRoutes())
+	return slices.Concat(m.idRoutes(), m.storageRoutes(), m.transactionRoutes(), m.whereRoutes(), m.edge.routes())
 }
 
 // objectRequest is a request addressed to one object, resolved.

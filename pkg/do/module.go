@@ -105,6 +105,7 @@ type Module struct {
 	store   *objstore.Store
 	repl    *objstore.Replicator
 	metrics *metrics
+	edge    *edgeParts // alarms and WebSocket rooms (http_alarm.go, http_websocket.go)
 
 	mu     sync.Mutex
 	actors map[string]*actor // by "nsID/objectID"
@@ -150,6 +151,9 @@ func New(d service.Deps, opts Options) (*Module, error) {
 	}
 	m.repl = objstore.NewReplicator(m.store, d.Pool, d.NodeID, objstore.WithResolver(m.grpcAddr),
 		objstore.WithRegisterer(d.Registerer), objstore.WithLogger(d.Logger))
+	if m.edge, err = newEdgeParts(m); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -173,7 +177,10 @@ func (m *Module) Name() string { return serviceName }
 func (m *Module) Resources() []api.ResourceKind { return []api.ResourceKind{NamespaceKind()} }
 
 // RegisterGRPC implements service.Service: the replication protocol.
-func (m *Module) RegisterGRPC(s *grpc.Server) { m.repl.RegisterGRPC(s) }
+func (m *Module) RegisterGRPC(s *grpc.Server) {
+	m.repl.RegisterGRPC(s)
+	m.edge.registerGRPC(s)
+}
 
 // Store is this node's object storage (alarms scan it).
 func (m *Module) Store() *objstore.Store { return m.store }
@@ -182,6 +189,7 @@ func (m *Module) Store() *objstore.Store { return m.store }
 // stops actors of objects this node no longer serves.
 func (m *Module) Run(ctx context.Context) {
 	go m.lease.Run(ctx)
+	go m.edge.run(ctx)
 	tick := time.NewTicker(m.lease.Period() / 6)
 	defer tick.Stop()
 	for {

@@ -2,6 +2,7 @@ package do
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/edgeplane/edgeplane/pkg/do/lease"
@@ -18,6 +19,23 @@ func (m *Module) CommandType() uint8 { return CommandType }
 func (m *Module) ValidateCommand(payload []byte) error {
 	_, err := lease.DecodeCommand(payload)
 	return err
+}
+
+// ValidateProposer implements service.ProposerCheck: a node registers and
+// renews only its own lease, and declares another node dead only in its
+// own name, so no member can renew or end another's leases.
+func (m *Module) ValidateProposer(payload []byte, proposer string) error {
+	c, err := lease.DecodeCommand(payload)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Op == lease.OpIncrement && c.By != proposer:
+		return fmt.Errorf("lease command: %s declares %s dead in the name of %q", proposer, c.Node, c.By)
+	case c.Op != lease.OpIncrement && c.Node != proposer:
+		return fmt.Errorf("lease command: %s cannot %s the lease of %s", proposer, c.Op, c.Node)
+	}
+	return nil
 }
 
 // ApplyCommand implements service.StateMachine: one liveness command,

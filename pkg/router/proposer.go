@@ -35,13 +35,15 @@ type Proposer struct {
 	raft     Raft
 	members  Membership
 	pool     *Pool
-	validate func(cmd []byte) error
+	validate func(cmd []byte, proposer string) error
 }
 
 // NewProposer returns a Proposer for node self. validate checks a command
-// before it is proposed (nil accepts all); the leader runs it again on
-// commands that arrive over gRPC.
-func NewProposer(self string, raft Raft, members Membership, pool *Pool, validate func([]byte) error) *Proposer {
+// before it is proposed (nil accepts all), with the node that proposes it:
+// self here, and, on the leader, the node that sent it over gRPC (its
+// certificate's node id under mutual TLS), so a state machine can refuse a
+// command one node proposes in another's name.
+func NewProposer(self string, raft Raft, members Membership, pool *Pool, validate func(cmd []byte, proposer string) error) *Proposer {
 	return &Proposer{self: self, raft: raft, members: members, pool: pool, validate: validate}
 }
 
@@ -54,7 +56,7 @@ func NewProposer(self string, raft Raft, members Membership, pool *Pool, validat
 // response so the forwarding node waits for it as well.
 func (p *Proposer) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
 	if p.validate != nil {
-		if err := p.validate(cmd); err != nil {
+		if err := p.validate(cmd, p.self); err != nil {
 			return nil, err
 		}
 	}
@@ -115,7 +117,11 @@ func leaderResultOnly(ctx context.Context) bool {
 // *consensus.NotLeaderError when this node does not lead.
 func (p *Proposer) ApplyLocal(ctx context.Context, cmd []byte) (uint64, []byte, error) {
 	if p.validate != nil {
-		if err := p.validate(cmd); err != nil {
+		proposer := proposerFrom(ctx)
+		if proposer == "" {
+			proposer = p.self
+		}
+		if err := p.validate(cmd, proposer); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -170,4 +176,18 @@ func (n *indexNote) header() string {
 		return strconv.FormatUint(v, 10)
 	}
 	return ""
+}
+
+// proposerKey marks the context of a command another node sent over gRPC.
+type proposerKey struct{}
+
+// withProposer marks ctx as carrying a command that node proposed.
+func withProposer(ctx context.Context, node string) context.Context {
+	return context.WithValue(ctx, proposerKey{}, node)
+}
+
+// proposerFrom is the node that sent the command of ctx, "" when local.
+func proposerFrom(ctx context.Context) string {
+	s, _ := ctx.Value(proposerKey{}).(string)
+	return s
 }

@@ -60,7 +60,7 @@ func TestProposerRetriesOnlyWhatCannotHaveBeenApplied(t *testing.T) {
 
 	// A command the validator refuses never reaches Raft.
 	r = &scriptedRaft{}
-	p = NewProposer("n1", r, noMembers{}, nil, func([]byte) error { return errors.New("bad") })
+	p = NewProposer("n1", r, noMembers{}, nil, func([]byte, string) error { return errors.New("bad") })
 	if _, err := p.Propose(context.Background(), []byte("x")); err == nil || r.calls != 0 {
 		t.Fatalf("invalid command: %v after %d calls", err, r.calls)
 	}
@@ -109,5 +109,25 @@ func TestProposerLeaderResultSkipsTheLocalWait(t *testing.T) {
 	}
 	if note.header() != "9" {
 		t.Fatalf("index note = %q, want 9", note.header())
+	}
+}
+
+// The leader validates a command received over gRPC with the node that
+// sent it; a local proposal with this node.
+func TestApplyLocalValidatesWithTheSender(t *testing.T) {
+	var got []string
+	validate := func(_ []byte, proposer string) error {
+		got = append(got, proposer)
+		return nil
+	}
+	p := NewProposer("n1", &waitRaft{}, noMembers{}, nil, validate)
+	if _, _, err := p.ApplyLocal(withProposer(context.Background(), "n7"), []byte("cmd")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.ApplyLocal(context.Background(), []byte("cmd")); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != "n7" || got[1] != "n1" {
+		t.Fatalf("validated with proposers %v, want [n7 n1]", got)
 	}
 }

@@ -133,7 +133,9 @@ func (s *Server) Apply(ctx context.Context, req *edgev1.ApplyRequest) (*edgev1.A
 	if err := checkOrigin(ctx, "apply", req.GetOriginNode()); err != nil {
 		return nil, err
 	}
-	index, result, err := s.backend.Apply(ctx, req.GetCommand())
+	// The origin is the caller's certificate's node id under mutual TLS
+	// (checkOrigin): state machines check commands against it.
+	index, result, err := s.backend.Apply(withProposer(ctx, req.GetOriginNode()), req.GetCommand())
 	if err != nil {
 		st := applyErrorStatus(err)
 		if st.Code() != codes.FailedPrecondition {

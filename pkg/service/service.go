@@ -91,6 +91,15 @@ type SectionSnapshot interface {
 	Release()
 }
 
+// ProposerCheck is implemented by a StateMachine whose commands name the
+// node allowed to propose them (DO's liveness: a node renews only its own
+// lease). ValidateProposer runs after ValidateCommand, on the proposing
+// node and on the leader, with the node that proposed the payload (on the
+// leader: the node whose certificate sent it, under mutual TLS).
+type ProposerCheck interface {
+	ValidateProposer(payload []byte, proposer string) error
+}
+
 // Route is one HTTP route of a service.
 type Route struct {
 	// Pattern is a net/http ServeMux pattern with method, e.g.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/edgeplane/edgeplane/pkg/api"
@@ -167,11 +168,23 @@ func decodeBody(r *http.Request, v any) error {
 	return api.DecodeJSON(r, v)
 }
 
+// reservedPrefix starts the keys the service keeps in an object's storage
+// for itself (a room's history): users can neither read, list nor write
+// them. userKeysStart is the first key a user may use.
+const (
+	reservedPrefix = "\x00"
+	userKeysStart  = "\x01"
+)
+
 // checkKey checks one storage key.
 func checkKey(k string) error {
 	if k == "" || len(k) > MaxKeyBytes || !utf8.ValidString(k) {
 		return &api.HTTPError{Status: http.StatusBadRequest, Code: api.CodeDOInvalidKey,
 			Message: fmt.Sprintf("key must be 1..%d bytes of UTF-8, got %d bytes", MaxKeyBytes, len(k)), Err: api.ErrBadRequest}
+	}
+	if strings.HasPrefix(k, reservedPrefix) {
+		return &api.HTTPError{Status: http.StatusBadRequest, Code: api.CodeDOInvalidKey,
+			Message: "keys beginning with a NUL byte are reserved", Err: api.ErrBadRequest}
 	}
 	return nil
 }

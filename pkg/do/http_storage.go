@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/do/objstore"
@@ -162,6 +163,17 @@ func listOptions(r *http.Request) (objstore.ListOptions, error) {
 		if len(k) > MaxKeyBytes {
 			return opts, bad("list bounds are keys: at most 2048 bytes")
 		}
+	}
+	// The service's own keys (reservedPrefix) sort before every user key:
+	// a listing starts past them.
+	if strings.HasPrefix(opts.Prefix, reservedPrefix) {
+		return opts, bad("keys beginning with a NUL byte are reserved")
+	}
+	switch {
+	case opts.StartAfter != "" && opts.StartAfter < userKeysStart:
+		opts.StartAfter, opts.Start = "", userKeysStart
+	case opts.StartAfter == "" && opts.Start < userKeysStart:
+		opts.Start = userKeysStart
 	}
 	if v := q.Get("reverse"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -22,8 +22,8 @@ import (
 const roomWatchInterval = 250 * time.Millisecond
 
 // historyPrefix starts the storage keys of a room's kept messages. It
-// begins with a NUL byte, so the keys sort before any printable key;
-// deleteAll removes them with the rest.
+// begins with reservedPrefix, so users never see or write them; deleteAll
+// removes them with the rest.
 const historyPrefix = "\x00ws/"
 
 // newRooms builds the WebSocket hub and relay.

@@ -49,6 +49,14 @@ type Module struct {
 	mu      sync.Mutex
 	dbs     map[string]*database
 	changed chan struct{} // closed when a database's applied index moves
+	// swapping holds the databases whose file is being replaced (restore)
+	// or removed (drop), each with a channel closed when that ends:
+	// database waits for it rather than open the file meanwhile.
+	swapping map[string]chan struct{}
+
+	// swapHook, when set (tests only), runs while restore replaces a
+	// database's file: its handle closed, the old file not yet removed.
+	swapHook func(id string)
 }
 
 var (
@@ -83,7 +91,7 @@ func New(d service.Deps, opts Options) (*Module, error) {
 		return nil, fmt.Errorf("d1 driver: %w", err)
 	}
 	m := &Module{deps: d, opts: opts, log: d.Logger.With("service", serviceName), dir: d.DataDir, wd: wd,
-		dbs: make(map[string]*database), changed: make(chan struct{})}
+		dbs: make(map[string]*database), changed: make(chan struct{}), swapping: make(map[string]chan struct{})}
 	if m.metrics, err = newMetrics(d.Registerer, m); err != nil {
 		_ = wd.close()
 		return nil, err
@@ -181,26 +189,61 @@ func (m *Module) dropDeleted() {
 }
 
 func (m *Module) drop(id string) {
-	m.mu.Lock()
-	d := m.dbs[id]
-	delete(m.dbs, id)
-	m.mu.Unlock()
-	if d != nil {
-		d.mu.Lock()
-		_ = d.close()
-		d.mu.Unlock()
-	}
-	if err := removeFiles(dbPath(m.dir, id)); err != nil {
+	end := m.swap(id)
+	err := removeFiles(dbPath(m.dir, id))
+	end()
+	if err != nil {
 		m.log.Error("drop deleted d1 database", "database", id, "err", err)
 		return
 	}
 	m.log.Info("dropped file of deleted d1 database", "database", id)
 }
 
-// database returns the open database id, opening (creating) its file.
+// swap takes database id out of use while its file is replaced or
+// removed: it closes the database's handle, and until end is called,
+// database(id) waits instead of opening the file. A handle opened in
+// between (by a read, a checksum, the API's view) would hold the old file,
+// or an empty one it created, and keep reading and writing that inode
+// after the new file is renamed into place: the apply loop would apply the
+// next entries to the replaced file, and the replica would report the
+// same applied index as the others with different rows.
+func (m *Module) swap(id string) (end func()) {
+	m.mu.Lock()
+	for m.swapping[id] != nil { // one swap of a database at a time
+		ch := m.swapping[id]
+		m.mu.Unlock()
+		<-ch
+		m.mu.Lock()
+	}
+	d := m.dbs[id]
+	delete(m.dbs, id)
+	done := make(chan struct{})
+	m.swapping[id] = done
+	m.mu.Unlock()
+	if d != nil {
+		d.mu.Lock()
+		_ = d.close()
+		d.mu.Unlock()
+	}
+	return func() {
+		m.mu.Lock()
+		delete(m.swapping, id)
+		m.mu.Unlock()
+		close(done)
+	}
+}
+
+// database returns the open database id, opening (creating) its file; while
+// the file is being replaced or removed (swap), it waits for that to end.
 func (m *Module) database(id string) (*database, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for m.swapping[id] != nil {
+		ch := m.swapping[id]
+		m.mu.Unlock()
+		<-ch
+		m.mu.Lock()
+	}
 	if d := m.dbs[id]; d != nil {
 		return d, nil
 	}

@@ -329,12 +329,19 @@ func (m *Module) restore(br *byteReader, v2 bool) (err error) {
 			kept++
 			continue
 		}
-		m.closeDatabase(g.id)
-		path := dbPath(m.dir, g.id)
-		if err := removeFiles(path); err != nil {
-			return fmt.Errorf("d1 restore %s: %w", g.id, err)
+		// No handle may open the file from its close to the rename (see
+		// swap): one would keep the old inode.
+		end := m.swap(g.id)
+		if m.swapHook != nil {
+			m.swapHook(g.id)
 		}
-		if err := os.Rename(g.tmp, path); err != nil {
+		path := dbPath(m.dir, g.id)
+		err := removeFiles(path)
+		if err == nil {
+			err = os.Rename(g.tmp, path)
+		}
+		end()
+		if err != nil {
 			return fmt.Errorf("d1 restore %s: %w", g.id, err)
 		}
 		got[i].tmp = ""
@@ -424,20 +431,6 @@ func (m *Module) holdsAtLeast(id string, applied uint64) bool {
 		return false
 	}
 	return d.applied.Load() >= applied
-}
-
-// closeDatabase closes database id's handle (if open) before its file is
-// replaced; the next use opens the new file.
-func (m *Module) closeDatabase(id string) {
-	m.mu.Lock()
-	d := m.dbs[id]
-	delete(m.dbs, id)
-	m.mu.Unlock()
-	if d != nil {
-		d.mu.Lock()
-		_ = d.close()
-		d.mu.Unlock()
-	}
 }
 
 func syncDir(dir string) error {

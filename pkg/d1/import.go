@@ -327,10 +327,8 @@ func importCommandWindow(account, id, text string, window int) (importCmd, int, 
 // proposeImport checks the command's size against MaxImportCommandBytes
 // and proposes it.
 func (m *Module) proposeImport(ctx context.Context, c importCmd) (applyResult, error) {
-	payload, err := json.Marshal(c.command)
-	if err != nil {
-		return applyResult{}, err
-	}
+	// The payload as it travels in the Raft log (the binary command form).
+	payload := c.command.encode()
 	if len(payload) > MaxImportCommandBytes {
 		return applyResult{}, importTooLarge("the import is %d bytes as one replicated command, over the %d byte limit: split the file", len(payload), MaxImportCommandBytes)
 	}

@@ -60,29 +60,9 @@ func lastBoundary(chunk string, eof bool) (int, error) {
 	if eof {
 		return len(chunk), nil
 	}
-	cut, begin := 0, 0
-	cases, bodyEnded := 0, false
-	for i, t := range toks {
-		switch t.upper() {
-		case "CASE":
-			cases++
-		case "END":
-			if cases > 0 {
-				cases--
-			} else {
-				bodyEnded = true
-			}
-		}
-		if t.kind != tokPunct || t.text != ";" {
-			if t.upper() != "END" {
-				bodyEnded = false
-			}
-			continue
-		}
-		if isTrigger(toks[begin:i]) && !bodyEnded {
-			continue
-		}
-		cut, begin, cases, bodyEnded = t.end, i+1, 0, false
+	ends := statementEnds(toks)
+	if len(ends) == 0 {
+		return 0, nil
 	}
-	return cut, nil
+	return toks[ends[len(ends)-1]].end, nil
 }

@@ -180,15 +180,20 @@ func TestImportLimits(t *testing.T) {
 		c.Stmts = append(c.Stmts, cmdStmt{SQL: "SELECT '" + strings.Repeat("b", MaxStatementBytes-9) + "'"})
 	}
 	c.Stmts = append(c.Stmts, cmdStmt{SQL: "SELECT ''"})
-	base, _ := json.Marshal(c.command)
-	c.Stmts[len(c.Stmts)-1].SQL = "SELECT '" + strings.Repeat("c", MaxImportCommandBytes-len(base)) + "'"
-	if p, _ := json.Marshal(c.command); len(p) != MaxImportCommandBytes {
-		t.Fatalf("crafted command is %d bytes", len(p))
+	// Grow the last statement until the encoded command (as it travels in
+	// the Raft log) is exactly at the limit; its length prefix may grow too.
+	pad := 0
+	for range 8 {
+		c.Stmts[len(c.Stmts)-1].SQL = "SELECT '" + strings.Repeat("c", pad) + "'"
+		pad += MaxImportCommandBytes - len(c.command.encode())
+	}
+	if n := len(c.command.encode()); n != MaxImportCommandBytes {
+		t.Fatalf("crafted command is %d bytes", n)
 	}
 	// A module whose Propose only records what reaches it (applying 32 MiB
 	// of statements would test SQLite, not the bound).
 	var proposed int
-	probe, err := New(service.Deps{NodeID: apitest.Node, DataDir: t.TempDir(), Catalog: big.cat, Registerer: prometheus.NewRegistry(),
+	probe, err := New(service.Deps{NodeID: apitest.Node, DataDir: t.TempDir(), Catalog: big.cat, Raft: &soloRaft{te: big.testEnv}, Registerer: prometheus.NewRegistry(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Propose: func(_ context.Context, cmd []byte) ([]byte, error) {
 			proposed = len(cmd)
 			return []byte(`{"index":1}`), nil

@@ -147,9 +147,21 @@ func splitStatements(sql string) ([]statement, error) {
 			out = append(out, statement{sql: strings.TrimSpace(sql[ts[0].start:ts[len(ts)-1].end]), toks: rebase(ts)})
 		}
 	}
-	// In a trigger body, END closes a CASE while one is open; the END
-	// that closes the body is the one a semicolon may follow.
-	cases, bodyEnded := 0, false
+	for _, i := range statementEnds(toks) {
+		flush(i)
+		begin = i + 1
+	}
+	flush(len(toks))
+	return out, nil
+}
+
+// statementEnds returns the indexes of the semicolon tokens that end a
+// statement: not those inside a CREATE TRIGGER body. In a trigger body,
+// END closes a CASE while one is open; the END that closes the body is the
+// one a semicolon may follow.
+func statementEnds(toks []token) []int {
+	var ends []int
+	begin, cases, bodyEnded := 0, 0, false
 	for i, t := range toks {
 		switch t.upper() {
 		case "CASE":
@@ -170,11 +182,10 @@ func splitStatements(sql string) ([]statement, error) {
 		if isTrigger(toks[begin:i]) && !bodyEnded {
 			continue
 		}
-		flush(i)
+		ends = append(ends, i)
 		begin, cases, bodyEnded = i+1, 0, false
 	}
-	flush(len(toks))
-	return out, nil
+	return ends
 }
 
 // rebase copies tokens with offsets relative to the first one.

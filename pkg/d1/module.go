@@ -116,8 +116,11 @@ func (m *Module) RegisterGRPC(*grpc.Server) {}
 // Run implements service.Service: the janitor that drops the files of
 // deleted databases on every node, and the replica lag tracker.
 func (m *Module) Run(ctx context.Context) {
-	go m.trackLag(ctx)
-	go m.files.sweepLoop(ctx, m.log)
+	var wg sync.WaitGroup
+	defer wg.Wait() // Close finds nothing running
+	wg.Add(2)
+	go func() { defer wg.Done(); m.trackLag(ctx) }()
+	go func() { defer wg.Done(); m.files.sweepLoop(ctx, m.log) }()
 	m.dropDeleted()
 	for {
 		select {

@@ -185,11 +185,15 @@ func (m *Module) RegisterGRPC(s *grpc.Server) {
 // Store is this node's object storage (alarms scan it).
 func (m *Module) Store() *objstore.Store { return m.store }
 
-// Run implements service.Service: the lease manager and the sweep that
-// stops actors of objects this node no longer serves.
+// Run implements service.Service: the lease manager, alarms and rooms, and
+// the sweep that stops actors of objects this node no longer serves. It
+// returns once all of them stopped, so Close finds nothing running.
 func (m *Module) Run(ctx context.Context) {
-	go m.lease.Run(ctx)
-	go m.edge.run(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(2)
+	go func() { defer wg.Done(); m.lease.Run(ctx) }()
+	go func() { defer wg.Done(); m.edge.run(ctx) }()
 	tick := time.NewTicker(m.lease.Period() / 6)
 	defer tick.Stop()
 	for {
@@ -206,6 +210,7 @@ func (m *Module) Run(ctx context.Context) {
 // Close implements service.Service.
 func (m *Module) Close() error {
 	m.stopAll()
+	m.repl.Close()
 	if err := m.store.Close(); err != nil {
 		return fmt.Errorf("close do store: %w", err)
 	}

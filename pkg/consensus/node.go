@@ -222,6 +222,16 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) (uint64, []byte, error) {
 		}
 	}
 	f := n.raft.Apply(cmd, timeout)
+	// The future resolves within timeout; a caller that gives up sooner
+	// (a node shutting down cancels its loops) is not kept waiting. The
+	// entry may still commit: its outcome is unknown.
+	resolved := make(chan struct{})
+	go func() { _ = f.Error(); close(resolved) }()
+	select {
+	case <-resolved:
+	case <-ctx.Done():
+		return 0, nil, fmt.Errorf("raft apply: %w (%w)", ErrOutcomeUnknown, ctx.Err())
+	}
 	if err := f.Error(); err != nil {
 		switch {
 		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):

@@ -25,6 +25,9 @@ const helperEnv = "EDGECTL_TEST_HELPER"
 func TestMain(m *testing.M) {
 	switch os.Getenv(helperEnv) {
 	case "":
+		// Commands run in-process against many test servers: no endpoint
+		// choice is remembered between them.
+		os.Setenv("EDGE_NO_ENDPOINT_MEMORY", "1")
 		os.Exit(m.Run())
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -111,6 +113,11 @@ func (a *app) validate() error {
 // client makes an API client for the --endpoint list and --token.
 func (a *app) client() (*client.Client, error) {
 	opts := []client.Option{client.WithTimeout(a.timeout)}
+	// Remember the endpoint picked for this --endpoint list, so the next
+	// command reaches the same node (EDGE_NO_ENDPOINT_MEMORY=1 turns it off).
+	if dir, err := os.UserCacheDir(); err == nil && os.Getenv("EDGE_NO_ENDPOINT_MEMORY") == "" {
+		opts = append(opts, client.WithChoiceFile(filepath.Join(dir, "edgectl")))
+	}
 	if a.caCert != "" {
 		opts = append(opts, client.WithCACert(a.caCert))
 	}

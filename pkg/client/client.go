@@ -27,6 +27,8 @@ type Client struct {
 
 	mu     sync.Mutex
 	chosen string // the endpoint in use; empty until selected
+	// choiceDir is where the selection is remembered (choice.go).
+	choiceDir string
 }
 
 // Option adjusts a Client made by New.
@@ -37,6 +39,8 @@ type settings struct {
 	hc      *http.Client
 	timeout time.Duration
 	caFile  string // WithCACert (tls.go)
+	// choiceDir remembers the selected endpoint (WithChoiceFile).
+	choiceDir string
 }
 
 // WithHTTPClient makes the Client send its requests through hc (for custom
@@ -108,7 +112,7 @@ func New(endpoints []string, token string, opts ...Option) (*Client, error) {
 			timeout = DefaultTimeout
 		}
 	}
-	c := &Client{endpoints: eps, token: token, hc: hc, timeout: timeout}
+	c := &Client{endpoints: eps, token: token, hc: hc, timeout: timeout, choiceDir: s.choiceDir}
 	if len(eps) == 1 {
 		c.chosen = eps[0]
 	}
@@ -143,11 +147,17 @@ func (c *Client) Select(ctx context.Context) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	if ep := c.rememberedChoice(ctx); ep != "" {
+		c.chosen = ep
+		c.rememberChoice(ep) // fresh again
+		return ep, nil
+	}
 	ranked := Rank(ctx, c.hc, c.endpoints, DefaultProbes)
 	if len(ranked) == 0 || ranked[0].Err != nil {
 		return "", noneReachable(ranked)
 	}
 	c.chosen = ranked[0].Endpoint
+	c.rememberChoice(c.chosen)
 	return c.chosen, nil
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench-wrk.sh: cross-check `edgectl bench kv` with wrk, the load generator
-# of the project's baselines (../shared/design/reference/baselines.md): GET
+# the project measured its baselines with (see README, "Measured"): GET
 # and PUT of random keys at CONNS keep-alive connections on 2 threads.
 #
 #   EDGE_TOKEN=... scripts/bench-wrk.sh

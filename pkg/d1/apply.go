@@ -14,7 +14,7 @@ import (
 func (m *Module) CommandType() uint8 { return CommandType }
 
 // ValidateCommand implements service.StateMachine.
-func (m *Module) ValidateCommand(payload []byte) error {
+func (m *Module) ValidateCommand(payload []byte, _ string) error {
 	_, err := decodeCommand(payload)
 	return err
 }

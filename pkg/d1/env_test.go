@@ -54,7 +54,7 @@ func (te *testEnv) propose(_ context.Context, cmd []byte) ([]byte, error) {
 	if typ != replication.CommandType(CommandType) {
 		te.t.Fatalf("command type %d", typ)
 	}
-	if err := te.m.ValidateCommand(payload); err != nil {
+	if err := te.m.ValidateCommand(payload, apitest.Node); err != nil {
 		return nil, err
 	}
 	te.index++

@@ -15,16 +15,11 @@ const CommandType uint8 = 3
 // CommandType implements service.StateMachine.
 func (m *Module) CommandType() uint8 { return CommandType }
 
-// ValidateCommand implements service.StateMachine.
-func (m *Module) ValidateCommand(payload []byte) error {
-	_, err := lease.DecodeCommand(payload)
-	return err
-}
-
-// ValidateProposer implements service.ProposerCheck: a node registers and
-// renews only its own lease, and declares another node dead only in its
-// own name, so no member can renew or end another's leases.
-func (m *Module) ValidateProposer(payload []byte, proposer string) error {
+// ValidateCommand implements service.StateMachine: a well-formed liveness
+// command, which a node proposes only for its own lease (register, renew)
+// or in its own name (declaring another node dead), so no member can renew
+// or end another's leases.
+func (m *Module) ValidateCommand(payload []byte, proposer string) error {
 	c, err := lease.DecodeCommand(payload)
 	if err != nil {
 		return err

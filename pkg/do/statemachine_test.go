@@ -22,7 +22,7 @@ func TestValidateProposerTiesLeaseCommandsToTheirNode(t *testing.T) {
 		{lease.Command{Op: lease.OpIncrement, Node: "a", Epoch: 1, Now: 1, By: "c"}, "b", false},
 	}
 	for _, tc := range cases {
-		err := m.ValidateProposer(tc.c.Encode(), tc.proposer)
+		err := m.ValidateCommand(tc.c.Encode(), tc.proposer)
 		if (err == nil) != tc.ok {
 			t.Errorf("%s of %s by %q proposed by %s: %v, want ok=%t", tc.c.Op, tc.c.Node, tc.c.By, tc.proposer, err, tc.ok)
 		}

@@ -320,7 +320,7 @@ func (n *Node) startRouter() error {
 		return fmt.Errorf("router: %w", err)
 	}
 	n.router = rt
-	n.proposer = router.NewProposer(n.cfg.NodeID, n.raft, n.cluster, n.pool, n.fsm.ValidateFrom)
+	n.proposer = router.NewProposer(n.cfg.NodeID, n.raft, n.cluster, n.pool, n.fsm.Validate)
 	return nil
 }
 

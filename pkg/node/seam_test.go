@@ -93,14 +93,14 @@ func (p *probe) Close() error                      { return nil }
 
 // The probe's state machine: a counter of the bytes of every command.
 func (p *probe) CommandType() uint8 { return probeCommand }
-func (p *probe) ValidateCommand(b []byte) error {
+func (p *probe) ValidateCommand(b []byte, _ string) error {
 	if len(b) != 1 {
 		return fmt.Errorf("probe command of %d bytes", len(b))
 	}
 	return nil
 }
 func (p *probe) ApplyCommand(_ uint64, b []byte) ([]byte, error) {
-	if err := p.ValidateCommand(b); err != nil {
+	if err := p.ValidateCommand(b, ""); err != nil {
 		return nil, err
 	}
 	return []byte(strconv.FormatUint(p.total.Add(uint64(b[0])), 10)), nil

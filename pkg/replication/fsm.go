@@ -101,30 +101,11 @@ func (f *FSM) Register(name string, sm service.StateMachine) error {
 	return nil
 }
 
-// ValidateFrom is Validate, then, for a service whose commands name the
-// node allowed to propose them (service.ProposerCheck), the check that
-// proposer is that node.
-func (f *FSM) ValidateFrom(cmd []byte, proposer string) error {
-	if err := f.Validate(cmd); err != nil {
-		return err
-	}
-	t, payload, err := DecodeCommand(cmd)
-	if err != nil {
-		return err
-	}
-	f.mu.RLock()
-	sm := f.byType[t]
-	f.mu.RUnlock()
-	if pc, ok := sm.(service.ProposerCheck); ok {
-		return pc.ValidateProposer(payload, proposer)
-	}
-	return nil
-}
-
-// Validate checks a command before it is proposed: an envelope this node
-// can decode, of a known type, with a payload its owner accepts. The gRPC
-// Apply handler runs it on every command another node sends.
-func (f *FSM) Validate(cmd []byte) error {
+// Validate checks a command before it is proposed by node proposer: an
+// envelope this node can decode, of a known type, with a payload its owner
+// accepts from that node. The gRPC Apply handler runs it on every command
+// another node sends.
+func (f *FSM) Validate(cmd []byte, proposer string) error {
 	if len(cmd) > MaxCommandBytes {
 		return fmt.Errorf("command of %d bytes is over the %d limit: %w", len(cmd), MaxCommandBytes, ErrCorruptCommand)
 	}
@@ -145,7 +126,7 @@ func (f *FSM) Validate(cmd []byte) error {
 	if sm == nil {
 		return fmt.Errorf("command type %d: %w", t, ErrUnknownCommand)
 	}
-	return sm.ValidateCommand(payload)
+	return sm.ValidateCommand(payload, proposer)
 }
 
 var _ raft.BatchingFSM = (*FSM)(nil)

@@ -40,14 +40,14 @@ type counterMachine struct {
 }
 
 func (m *counterMachine) CommandType() uint8 { return m.typ }
-func (m *counterMachine) ValidateCommand(p []byte) error {
+func (m *counterMachine) ValidateCommand(p []byte, _ string) error {
 	if len(p) == 0 {
 		return errors.New("empty")
 	}
 	return nil
 }
 func (m *counterMachine) ApplyCommand(_ uint64, p []byte) ([]byte, error) {
-	if err := m.ValidateCommand(p); err != nil {
+	if err := m.ValidateCommand(p, ""); err != nil {
 		return nil, err
 	}
 	for _, b := range p {
@@ -130,10 +130,10 @@ func TestFSMValidateRefusesWhatApplyWouldRefuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	good, _ := catalog.Op{Type: catalog.OpCreateAccount, Account: &catalog.Account{ID: "b"}}.Encode()
-	if err := f.Validate(EncodeCommand(CommandCatalog, good)); err != nil {
+	if err := f.Validate(EncodeCommand(CommandCatalog, good), "n1"); err != nil {
 		t.Fatalf("valid catalog op refused: %v", err)
 	}
-	if err := f.Validate(EncodeCommand(2, []byte{1})); err != nil {
+	if err := f.Validate(EncodeCommand(2, []byte{1}), "n1"); err != nil {
 		t.Fatalf("valid service command refused: %v", err)
 	}
 	longID, _ := catalog.Op{Type: catalog.OpCreateAccount, Account: &catalog.Account{ID: string(make([]byte, 65))}}.Encode()
@@ -144,7 +144,7 @@ func TestFSMValidateRefusesWhatApplyWouldRefuse(t *testing.T) {
 		EncodeCommand(CommandCatalog, longID), EncodeCommand(CommandCatalog, badKind),
 		EncodeCommand(2, nil), EncodeCommand(77, []byte("x")), make([]byte, MaxCommandBytes+1),
 	} {
-		if err := f.Validate(cmd); err == nil {
+		if err := f.Validate(cmd, "n1"); err == nil {
 			t.Errorf("Validate(%.20x) = nil, want an error", cmd)
 		}
 	}
@@ -266,7 +266,7 @@ func FuzzFSMApply(f *testing.F) {
 		for i := range snaps {
 			fsm, cat, _ := newTestFSM(t)
 			_ = fsm.Register("counter", &counterMachine{typ: 2})
-			_ = fsm.Validate(data)
+			_ = fsm.Validate(data, "n1")
 			fsm.Apply(&raft.Log{Index: 1, Data: data})
 			fsm.Apply(&raft.Log{Index: 2, Data: data})
 			var b bytes.Buffer

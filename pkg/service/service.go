@@ -54,7 +54,10 @@ type StateMachine interface {
 	CommandType() uint8
 	// ValidateCommand checks a payload before it is proposed, on the
 	// proposing node and again on a leader that received it over gRPC.
-	ValidateCommand(payload []byte) error
+	// proposer is the node that proposes it (on the leader: the node whose
+	// certificate sent it, under mutual TLS), for commands that name the
+	// node allowed to propose them (DO: a node renews only its own lease).
+	ValidateCommand(payload []byte, proposer string) error
 	// ApplyCommand applies one committed payload and returns the result
 	// handed back to the proposer. It must be deterministic: every node
 	// applies the same entries in the same order. A payload it cannot
@@ -89,15 +92,6 @@ type SectionSnapshot interface {
 	WriteTo(w io.Writer) (int64, error)
 	// Release frees what the snapshot pinned (transactions, temp files).
 	Release()
-}
-
-// ProposerCheck is implemented by a StateMachine whose commands name the
-// node allowed to propose them (DO's liveness: a node renews only its own
-// lease). ValidateProposer runs after ValidateCommand, on the proposing
-// node and on the leader, with the node that proposed the payload (on the
-// leader: the node whose certificate sent it, under mutual TLS).
-type ProposerCheck interface {
-	ValidateProposer(payload []byte, proposer string) error
 }
 
 // Route is one HTTP route of a service.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/api"
-	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/consensus"
 	"github.com/edgeplane/edgeplane/pkg/router"
 	"github.com/edgeplane/edgeplane/pkg/wire"
@@ -81,47 +80,6 @@ func (v *clusterView) Ready() error {
 		return errors.New("not yet part of the raft configuration")
 	}
 	return nil
-}
-
-// identity is the node as pkg/api's Identity sees it: tokens and accounts
-// from the replicated catalog, changed through Raft.
-type identity Node
-
-var _ api.Identity = (*identity)(nil)
-
-func (i *identity) ci() *api.CatalogIdentity {
-	return &api.CatalogIdentity{Catalog: i.catalog, Apply: (*Node)(i).proposeCatalog}
-}
-
-func (i *identity) Initialized() bool                              { return i.ci().Initialized() }
-func (i *identity) CatalogVersion() uint64                         { return i.catalog.Version() }
-func (i *identity) LookupToken(token string) (catalog.Token, bool) { return i.ci().LookupToken(token) }
-func (i *identity) Tokens() []catalog.Token                        { return i.ci().Tokens() }
-func (i *identity) Accounts() []wire.Account                       { return i.ci().Accounts() }
-func (i *identity) HasAccount(id string) bool                      { return i.ci().HasAccount(id) }
-
-func (i *identity) CreateToken(ctx context.Context, t catalog.Token) (catalog.Token, string, error) {
-	return i.ci().CreateToken(ctx, t)
-}
-
-func (i *identity) RevokeToken(ctx context.Context, id string) error {
-	return i.ci().RevokeToken(ctx, id)
-}
-
-func (i *identity) RollToken(ctx context.Context, id string) (string, error) {
-	return i.ci().RollToken(ctx, id)
-}
-
-func (i *identity) CreateAccount(ctx context.Context, name string) (wire.Account, error) {
-	return i.ci().CreateAccount(ctx, name)
-}
-
-func (i *identity) RenameAccount(ctx context.Context, id, name string) (wire.Account, error) {
-	return i.ci().RenameAccount(ctx, id, name)
-}
-
-func (i *identity) DeleteAccount(ctx context.Context, id string) error {
-	return i.ci().DeleteAccount(ctx, id)
 }
 
 // backend is the node as the internal gRPC service sees it.

@@ -28,8 +28,8 @@ func (m *Module) Checksums(ctx context.Context, id string) (uint64, map[string]s
 		return 0, nil, err
 	}
 	defer tx.Rollback()
-	var at int64
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT v FROM "+metaTable+" WHERE k = 'applied'), 0)").Scan(&at); err != nil {
+	at, err := d.readApplied(ctx, tx)
+	if err != nil {
 		return 0, nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
@@ -53,7 +53,11 @@ func (m *Module) Checksums(ctx context.Context, id string) (uint64, map[string]s
 		if strings.Contains(strings.ToUpper(t.sql), "WITHOUT ROWID") || strings.HasPrefix(strings.ToUpper(t.sql), "CREATE VIRTUAL") {
 			order = "1"
 		}
-		r, err := execStatement(ctx, tx, fmt.Sprintf(`SELECT * FROM "%s" ORDER BY %s`, strings.ReplaceAll(t.name, `"`, `""`), order), nil, false)
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT * FROM "%s" ORDER BY %s`, strings.ReplaceAll(t.name, `"`, `""`), order))
+		if err != nil {
+			return 0, nil, fmt.Errorf("checksum %s: %w", t.name, err)
+		}
+		r, err := collectRows(rows)
 		if err != nil {
 			return 0, nil, fmt.Errorf("checksum %s: %w", t.name, err)
 		}

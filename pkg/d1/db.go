@@ -178,36 +178,6 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// execStatement runs one statement and collects its rows and counts.
-// Writes' counts come from total_changes(), so triggers' rows count too.
-func execStatement(ctx context.Context, q queryer, sqlText string, args []any, counts bool) (stmtResult, error) {
-	start := time.Now()
-	var before int64
-	if counts {
-		if err := q.QueryRowContext(ctx, "SELECT total_changes()").Scan(&before); err != nil {
-			return stmtResult{}, err
-		}
-	}
-	rows, err := q.QueryContext(ctx, sqlText, args...)
-	if err != nil {
-		return stmtResult{}, err
-	}
-	res, err := collectRows(rows)
-	if err != nil {
-		return stmtResult{}, err
-	}
-	if counts {
-		var after int64
-		if err := q.QueryRowContext(ctx, "SELECT total_changes(), last_insert_rowid()").Scan(&after, &res.LastRowID); err != nil {
-			return stmtResult{}, err
-		}
-		res.Changes = after - before
-		res.RowsWritten = res.Changes
-	}
-	res.Duration = float64(time.Since(start).Microseconds()) / 1000
-	return res, nil
-}
-
 // jsonValue converts a SQLite value to what D1 answers in JSON (a blob is
 // an array of byte values) and adds its size to size.
 func jsonValue(v any, size int) (any, int) {
@@ -270,7 +240,10 @@ func bindParams(raw []json.RawMessage) ([]any, error) {
 }
 
 // casMax raises v to x unless it is already higher.
-func casMax(v *atomic.Uint64, x uint64) {
+func casMax[T interface{ ~int64 | ~uint64 }, A interface {
+	Load() T
+	CompareAndSwap(old, new T) bool
+}](v A, x T) {
 	for {
 		cur := v.Load()
 		if x <= cur || v.CompareAndSwap(cur, x) {

@@ -59,8 +59,8 @@ func (d *database) dump(ctx context.Context, w io.Writer, opts wire.D1DumpOption
 		return 0, err
 	}
 	defer tx.Rollback()
-	var at int64
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT v FROM "+metaTable+" WHERE k = 'applied'), 0)").Scan(&at); err != nil {
+	at, err := d.readApplied(ctx, tx)
+	if err != nil {
 		return 0, err
 	}
 	objs, err := schemaObjects(ctx, tx)

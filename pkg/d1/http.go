@@ -437,6 +437,11 @@ func (m *Module) propose(ctx context.Context, c command) (applyResult, error) {
 	if len(payload)+2 > replication.MaxCommandBytes {
 		return applyResult{}, sqlError("request is %d bytes, over the %d byte limit of one write", len(payload), replication.MaxCommandBytes)
 	}
+	return m.proposePayload(ctx, payload)
+}
+
+// proposePayload proposes an encoded command and decodes its result.
+func (m *Module) proposePayload(ctx context.Context, payload []byte) (applyResult, error) {
 	out, err := m.deps.Propose(ctx, replication.EncodeCommand(replication.CommandType(CommandType), payload))
 	if err != nil {
 		return applyResult{}, err

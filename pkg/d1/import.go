@@ -332,5 +332,5 @@ func (m *Module) proposeImport(ctx context.Context, c importCmd) (applyResult, e
 	if len(payload) > MaxImportCommandBytes {
 		return applyResult{}, importTooLarge("the import is %d bytes as one replicated command, over the %d byte limit: split the file", len(payload), MaxImportCommandBytes)
 	}
-	return m.propose(ctx, c.command)
+	return m.proposePayload(ctx, payload)
 }

@@ -136,13 +136,7 @@ func (m *Module) trackCaughtUp(now time.Time) {
 	if r.LeaderID() == "" || r.AppliedIndex() < r.CommitIndex() {
 		return
 	}
-	at := now.Add(-r.LastContact()).UnixNano()
-	for {
-		old := m.metrics.caughtUp.Load()
-		if at <= old || m.metrics.caughtUp.CompareAndSwap(old, at) {
-			return
-		}
-	}
+	casMax(&m.metrics.caughtUp, now.Add(-r.LastContact()).UnixNano())
 }
 
 // lagInterval is how often the lag tracker samples the Raft indexes.

@@ -212,12 +212,7 @@ func (m *Module) drop(id string) {
 // same applied index as the others with different rows.
 func (m *Module) swap(id string) (end func()) {
 	m.mu.Lock()
-	for m.swapping[id] != nil { // one swap of a database at a time
-		ch := m.swapping[id]
-		m.mu.Unlock()
-		<-ch
-		m.mu.Lock()
-	}
+	m.waitSwapLocked(id) // one swap of a database at a time
 	d := m.dbs[id]
 	delete(m.dbs, id)
 	done := make(chan struct{})
@@ -236,17 +231,23 @@ func (m *Module) swap(id string) (end func()) {
 	}
 }
 
-// database returns the open database id, opening (creating) its file; while
-// the file is being replaced or removed (swap), it waits for that to end.
-func (m *Module) database(id string) (*database, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// waitSwapLocked waits, with m.mu held (released while it waits), until no
+// swap of database id is under way.
+func (m *Module) waitSwapLocked(id string) {
 	for m.swapping[id] != nil {
 		ch := m.swapping[id]
 		m.mu.Unlock()
 		<-ch
 		m.mu.Lock()
 	}
+}
+
+// database returns the open database id, opening (creating) its file; while
+// the file is being replaced or removed (swap), it waits for that to end.
+func (m *Module) database(id string) (*database, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.waitSwapLocked(id)
 	if d := m.dbs[id]; d != nil {
 		return d, nil
 	}

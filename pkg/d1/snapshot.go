@@ -119,7 +119,7 @@ func (m *Module) pin(id string) (*pinned, error) {
 		return nil, err
 	}
 	var applied int64
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT v FROM "+metaTable+" WHERE k = 'applied'), 0)").Scan(&applied); err != nil {
+	if err := tx.QueryRowContext(ctx, appliedQuery).Scan(&applied); err != nil {
 		_ = tx.Rollback()
 		_ = conn.Close()
 		return nil, err

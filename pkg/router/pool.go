@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
@@ -152,11 +153,22 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 		return nil, fmt.Errorf("router pool: empty address: %w", ErrUnreachable)
 	}
 	p.mu.Lock()
+	conn, ok := p.conns[addr]
+	closed := p.closed
+	p.mu.Unlock()
+	switch {
+	case closed:
+		return nil, ErrPoolClosed
+	case ok:
+		retryNow(conn) // outside the lock: it may wait a moment
+		return conn, nil
+	}
+	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, ErrPoolClosed
 	}
-	if conn, ok := p.conns[addr]; ok {
+	if conn, ok := p.conns[addr]; ok { // made meanwhile by another caller
 		return conn, nil
 	}
 	// passthrough hands addr to the dialer verbatim: no DNS, and names of a
@@ -168,6 +180,26 @@ func (p *Pool) conn(addr string) (*grpc.ClientConn, error) {
 	p.conns[addr] = conn
 	p.log.Debug("grpc connection created", "addr", addr)
 	return conn, nil
+}
+
+// retryWait bounds how long retryNow waits for a reset connection to leave
+// TRANSIENT_FAILURE: the state changes as soon as the new attempt starts.
+const retryWait = 200 * time.Millisecond
+
+// retryNow makes a connection that last failed (a partition that healed, a
+// restart) try again now rather than after the rest of its reconnect
+// backoff, and waits until the attempt has started: a call made while the
+// connection is still in TRANSIENT_FAILURE fails at once, one made while it
+// connects waits for the outcome. A node still down fails the new attempt
+// as quickly as before.
+func retryNow(conn *grpc.ClientConn) {
+	if conn.GetState() != connectivity.TransientFailure {
+		return
+	}
+	conn.ResetConnectBackoff()
+	ctx, cancel := context.WithTimeout(context.Background(), retryWait)
+	defer cancel()
+	conn.WaitForStateChange(ctx, connectivity.TransientFailure)
 }
 
 func (p *Pool) dialOptions(addr string) []grpc.DialOption {

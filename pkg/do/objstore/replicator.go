@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/connectivity"
 
 	"github.com/edgeplane/edgeplane/pkg/router"
 	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
@@ -150,13 +149,9 @@ func (r *Replicator) client(node string) (edgev1.DOReplicaClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("do replica %q: %w", node, err)
 	}
-	if cc, ok := conn.(*grpc.ClientConn); ok && cc.GetState() == connectivity.TransientFailure {
-		// The node was unreachable (a partition that healed, a restart):
-		// try it now rather than after the rest of the reconnect backoff,
-		// or an owner change right after a heal finds no quorum.
-		cc.ResetConnectBackoff()
-	}
-	// Calls wait for the connection (within their deadline) instead of
+	// The pool skips the rest of a reconnect backoff (a partition that
+	// healed, a restart), so an owner change right after a heal finds its
+	// quorum. Calls wait for the connection (within their deadline) instead of
 	// failing at once while it is being made: grpc.WaitForReady.
 	return edgev1.NewDOReplicaClient(conn), nil
 }

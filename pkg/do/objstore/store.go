@@ -259,8 +259,10 @@ func (s *Store) Accept(obj string, req AcceptRequest) (AcceptResult, Meta, error
 	if err := applyOps(b, obj, &n, req.Ops); err != nil {
 		return 0, Meta{}, err
 	}
-	if req.EnforceCap && n.Size > s.cap && n.Size > m.Size {
-		return 0, m, fmt.Errorf("objstore commit %q: %d bytes over the cap of %d: %w", obj, n.Size, s.cap, ErrStorageFull)
+	if req.EnforceCap {
+		if err := s.checkGrowth(obj, m.Size, n.Size); err != nil {
+			return 0, m, err
+		}
 	}
 	// The state's owner covered every earlier promise's set when it opened.
 	n.Promised, n.Pending = maxBallot(m.Promised, req.Ballot), nil
@@ -290,14 +292,32 @@ func (s *Store) CheckCap(obj string, ops []Op) error {
 	if err != nil {
 		return err
 	}
+	// Most writes cannot reach the cap even if every put were new: no
+	// need to apply them to a scratch batch to know their exact growth.
+	var most int64
+	for _, op := range ops {
+		if op.Kind == OpPut {
+			most += int64(len(op.Key) + len(op.Value))
+		}
+	}
+	if m.Size+most <= s.cap {
+		return nil
+	}
 	b := s.db.NewIndexedBatch()
 	defer b.Close()
 	n := m
 	if err := applyOps(b, obj, &n, ops); err != nil {
 		return err
 	}
-	if n.Size > s.cap && n.Size > m.Size {
-		return fmt.Errorf("objstore commit %q: %d bytes over the cap of %d: %w", obj, n.Size, s.cap, ErrStorageFull)
+	return s.checkGrowth(obj, m.Size, n.Size)
+}
+
+// checkGrowth refuses a write that takes an object from size before to
+// size after when after is over the cap and larger than before (a write
+// that shrinks an object already over a lowered cap passes).
+func (s *Store) checkGrowth(obj string, before, after int64) error {
+	if after > s.cap && after > before {
+		return fmt.Errorf("objstore commit %q: %d bytes over the cap of %d: %w", obj, after, s.cap, ErrStorageFull)
 	}
 	return nil
 }

@@ -118,10 +118,8 @@ func (s *pushSender) stream(ctx context.Context) (progressed bool, err error) {
 	inflightN := 0
 	var seq uint64
 	send := func() error {
-		// An entry the peer would refuse (or that cannot even be encoded,
-		// like a key of invalid UTF-8 stored by an older version) is dropped
-		// here: resending it forever would stall the whole queue.
-		batch := s.r.filterReplicated(s.q.take(cfg.BatchMax, cfg.BatchBytes), "push-out", s.peer.ID)
+		// Entries were checked once when published (Publish).
+		batch := s.q.take(cfg.BatchMax, cfg.BatchBytes)
 		if len(batch) == 0 {
 			return nil
 		}

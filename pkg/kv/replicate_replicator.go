@@ -3,6 +3,7 @@ package kv
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,6 +57,10 @@ func NewReplicator(cfg ReplicatorConfig) (*Replicator, error) {
 // counts them), which anti-entropy repairs. The caller must not modify the
 // entries afterwards.
 func (r *Replicator) Publish(entries []Entry) {
+	// An entry a peer would refuse is dropped here, once for every peer:
+	// resending it forever would stall the queues. filterReplicated reuses
+	// its argument's array, which is the caller's.
+	entries = r.filterReplicated(slices.Clone(entries), "publish", "")
 	if len(entries) == 0 {
 		return
 	}

@@ -249,6 +249,7 @@ func (m *Module) dropNamespace(id string) {
 		m.log.Error("drop deleted kv namespace", "namespace", id, "err", err)
 		return
 	}
+	m.svc.quota.forget(id) // its usage is gone with it
 	m.log.Info("dropped data of deleted kv namespace", "namespace", id)
 }
 

@@ -11,12 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/api/apitest"
 	"github.com/edgeplane/edgeplane/pkg/d1"
 	"github.com/edgeplane/edgeplane/pkg/replication"
 	"github.com/edgeplane/edgeplane/pkg/service"
+	"github.com/edgeplane/edgeplane/pkg/service/servicetest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -38,7 +38,11 @@ func d1Server(t *testing.T) []string {
 		index++
 		return m.ApplyCommand(index, payload)
 	}
-	raft := &soloRaft{mu: &mu, index: &index}
+	raft := &servicetest.Leader{ID: apitest.Node, Index: func() uint64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return index
+	}}
 	m, err := d1.New(service.Deps{NodeID: apitest.Node, DataDir: t.TempDir(), Catalog: cat, Propose: propose, Raft: raft,
 		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, d1.Options{})
 	if err != nil {
@@ -97,25 +101,3 @@ func TestD1Commands(t *testing.T) {
 		t.Fatalf("info after delete: %d %q", code, errOut)
 	}
 }
-
-// soloRaft is the Raft view of d1Server's one node: it always leads, and
-// every proposed command is committed and applied at once.
-type soloRaft struct {
-	mu    *sync.Mutex
-	index *uint64
-}
-
-func (r *soloRaft) now() uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return *r.index
-}
-
-func (r *soloRaft) LeaderID() string                                { return apitest.Node }
-func (r *soloRaft) IsLeader() bool                                  { return true }
-func (r *soloRaft) VerifyLeader(context.Context) error              { return nil }
-func (r *soloRaft) ReadIndex(context.Context) (uint64, error)       { return r.now(), nil }
-func (r *soloRaft) CommitIndex() uint64                             { return r.now() }
-func (r *soloRaft) AppliedIndex() uint64                            { return r.now() }
-func (r *soloRaft) WaitApplied(ctx context.Context, _ uint64) error { return ctx.Err() }
-func (r *soloRaft) LastContact() time.Duration                      { return 0 }

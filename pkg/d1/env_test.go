@@ -33,7 +33,7 @@ func newTestEnv(t testing.TB, opts Options) *testEnv {
 	cat := apitest.NewCatalog()
 	te := &testEnv{t: t, env: apitest.NewEnv(t, cat)}
 	deps := service.Deps{NodeID: apitest.Node, Region: "wnam", DataDir: t.TempDir(), Catalog: cat,
-		Propose: te.propose, Raft: &soloRaft{te: te}, Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Propose: te.propose, Raft: soloRaft(te), Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	m, err := New(deps, opts)
 	if err != nil {
 		t.Fatal(err)

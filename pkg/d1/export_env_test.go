@@ -52,7 +52,7 @@ func newIOEnv(t testing.TB, opts Options) *ioEnv {
 		return json.Marshal(cat.Catalog.Apply(cat.Catalog.Version()+1, op))
 	}
 	deps := service.Deps{NodeID: apitest.Node, Region: "wnam", DataDir: t.TempDir(), Catalog: cat,
-		Propose: propose, Raft: &soloRaft{te: te}, Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Propose: propose, Raft: soloRaft(te), Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	m, err := New(deps, opts)
 	if err != nil {
 		t.Fatal(err)

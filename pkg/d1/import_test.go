@@ -193,7 +193,7 @@ func TestImportLimits(t *testing.T) {
 	// A module whose Propose only records what reaches it (applying 32 MiB
 	// of statements would test SQLite, not the bound).
 	var proposed int
-	probe, err := New(service.Deps{NodeID: apitest.Node, DataDir: t.TempDir(), Catalog: big.cat, Raft: &soloRaft{te: big.testEnv}, Registerer: prometheus.NewRegistry(),
+	probe, err := New(service.Deps{NodeID: apitest.Node, DataDir: t.TempDir(), Catalog: big.cat, Raft: soloRaft(big.testEnv), Registerer: prometheus.NewRegistry(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Propose: func(_ context.Context, cmd []byte) ([]byte, error) {
 			proposed = len(cmd)
 			return []byte(`{"index":1}`), nil

@@ -2,6 +2,7 @@ package d1
 
 import (
 	"fmt"
+	"github.com/edgeplane/edgeplane/pkg/service/servicetest"
 	"net/http"
 	"testing"
 	"time"
@@ -121,7 +122,7 @@ func TestReplicaLagGauges(t *testing.T) {
 
 // replicaRaft is a follower's Raft view with settable indexes.
 type replicaRaft struct {
-	soloRaft
+	servicetest.Leader
 	commit, applied uint64
 	contact         time.Duration
 }

@@ -23,10 +23,11 @@ import (
 // is a *NotLeaderError naming the leader when one is known.
 var ErrNotLeader = errors.New("not the raft leader")
 
-// ErrOutcomeUnknown means leadership was lost while a command was being
-// committed: it may or may not be applied, so it must not be proposed again
-// blindly (that could apply it twice).
-var ErrOutcomeUnknown = errors.New("leadership lost while committing; the command may or may not have been applied")
+// ErrOutcomeUnknown means a command may or may not be applied: leadership
+// was lost while it was being committed, or the connection to the leader
+// broke after it was sent. It must not be proposed again blindly (that
+// could apply it twice).
+var ErrOutcomeUnknown = errors.New("the command may or may not have been applied")
 
 // NotLeaderError says which node leads, so callers can forward to it.
 type NotLeaderError struct {

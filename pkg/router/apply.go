@@ -3,8 +3,8 @@ package router
 import (
 	"context"
 	"fmt"
-	"github.com/edgeplane/edgeplane/pkg/consensus"
 
+	"github.com/edgeplane/edgeplane/pkg/consensus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -13,15 +13,25 @@ import (
 
 // ApplyOn proposes cmd on the node at addr (normally the leader) and returns
 // the log index and state machine result. A refusal by a non-leader comes
-// back as an error wrapping *consensus.NotLeaderError (errors.As), which also matches
-// consensus.ErrNotLeader; an unreachable node gives an error matching ErrUnreachable.
+// back as an error wrapping *consensus.NotLeaderError (errors.As), which
+// also matches consensus.ErrNotLeader.
+//
+// Only an error matching ErrUnreachable promises that cmd was not sent (no
+// connection to addr could be made), so only that one, and a refusal, may
+// be retried elsewhere. A connection that breaks during the call (the node
+// killed, a partition) leaves the outcome unknown: the leader may have
+// appended cmd, and it may commit. That gives consensus.ErrOutcomeUnknown,
+// since proposing cmd again could apply it twice.
 func (p *Pool) ApplyOn(ctx context.Context, addr string, cmd []byte, origin, requestID string) (uint64, []byte, error) {
-	client, err := p.Client(addr)
+	conn, err := p.readyConn(ctx, addr)
 	if err != nil {
 		return 0, nil, fmt.Errorf("apply on %s: %w", addr, err)
 	}
-	resp, err := client.Apply(ctx, &edgev1.ApplyRequest{Command: cmd, OriginNode: origin, RequestId: requestID})
+	resp, err := edgev1.NewNodeClient(conn).Apply(ctx, &edgev1.ApplyRequest{Command: cmd, OriginNode: origin, RequestId: requestID})
 	if err != nil {
+		if status.Code(err) == codes.Unavailable {
+			return 0, nil, fmt.Errorf("apply on %s: %w (%v)", addr, consensus.ErrOutcomeUnknown, err)
+		}
 		return 0, nil, fmt.Errorf("apply on %s: %w", addr, fromRPCError(err))
 	}
 	return resp.GetIndex(), resp.GetResult(), nil

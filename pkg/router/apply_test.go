@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/edgeplane/edgeplane/pkg/consensus"
+	"net"
 	"testing"
 	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/consensus"
+	"google.golang.org/grpc"
 
 	edgev1 "github.com/edgeplane/edgeplane/proto/edge/v1"
 )
@@ -102,4 +105,35 @@ func TestApplyOtherErrors(t *testing.T) {
 			t.Fatalf("ApplyOn err = %v, want DeadlineExceeded", err)
 		}
 	})
+}
+
+// A connection that breaks after the command reached the leader (the leader
+// killed, a partition) must not read as "unreachable": the proposer would
+// send the command again, and a leader that had appended it could commit it
+// twice. Only a node no connection could be made to is unreachable.
+func TestApplyConnectionLostAfterSendIsOutcomeUnknown(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	received := make(chan struct{})
+	release := make(chan struct{})
+	defer close(release)
+	gs := grpc.NewServer(ServerOptions()...)
+	NewServer(&fakeBackend{apply: func(context.Context, []byte) (uint64, []byte, error) {
+		close(received)
+		<-release
+		return 1, nil, nil
+	}}, nil).Register(gs)
+	go func() { _ = gs.Serve(lis) }()
+	go func() {
+		<-received
+		gs.Stop() // closes the connection under the call
+	}()
+
+	pool := newTestPool(t, PoolConfig{})
+	_, _, err = pool.ApplyOn(testCtx(t), lis.Addr().String(), []byte("x"), "n1", "req")
+	if !errors.Is(err, consensus.ErrOutcomeUnknown) || errors.Is(err, ErrUnreachable) {
+		t.Fatalf("ApplyOn err = %v, want ErrOutcomeUnknown (and not ErrUnreachable)", err)
+	}
 }

@@ -202,6 +202,37 @@ func retryNow(conn *grpc.ClientConn) {
 	conn.WaitForStateChange(ctx, connectivity.TransientFailure)
 }
 
+// readyWait bounds how long readyConn waits for a connection to be made.
+const readyWait = 2 * time.Second
+
+// readyConn returns the connection to addr once it is READY, connecting it
+// first if it is idle. A connection that cannot be made (the attempt fails,
+// or it takes longer than readyWait or ctx) gives an error matching
+// ErrUnreachable: a call that needs to know whether its request was sent
+// (Apply) learns it was not.
+func (p *Pool) readyConn(ctx context.Context, addr string) (*grpc.ClientConn, error) {
+	conn, err := p.conn(addr)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, readyWait)
+	defer cancel()
+	for {
+		state := conn.GetState()
+		switch state {
+		case connectivity.Ready:
+			return conn, nil
+		case connectivity.Idle:
+			conn.Connect()
+		case connectivity.TransientFailure, connectivity.Shutdown:
+			return nil, fmt.Errorf("router pool: connection to %s is %s: %w", addr, state, ErrUnreachable)
+		}
+		if !conn.WaitForStateChange(ctx, state) {
+			return nil, fmt.Errorf("router pool: no connection to %s within %s (%s): %w", addr, readyWait, state, ErrUnreachable)
+		}
+	}
+}
+
 func (p *Pool) dialOptions(addr string) []grpc.DialOption {
 	bo := backoff.DefaultConfig
 	bo.MaxDelay = p.cfg.MaxBackoff

@@ -1,12 +1,14 @@
 package d1_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -180,9 +182,35 @@ func (r regDB) read(m *testcluster.Member, key int, strong bool) (int, bool) {
 }
 
 // checkLinearizable runs porcupine over h (Unknown if it takes over a
-// minute).
-func checkLinearizable(h *history) porcupine.CheckResult {
-	return porcupine.CheckOperationsTimeout(registerModel, h.ops, 60*time.Second)
+// minute). A history that is not linearizable is drawn (porcupine's
+// visualization) into a file kept after the test, and its path logged.
+func checkLinearizable(t *testing.T, h *history) porcupine.CheckResult {
+	res, info := porcupine.CheckOperationsVerbose(registerModel, h.ops, 60*time.Second)
+	if res == porcupine.Illegal {
+		f, err := os.CreateTemp("", "d1-linearizability-*.html")
+		if err == nil {
+			err = porcupine.Visualize(registerModel, info, f)
+			_ = f.Close()
+		}
+		if err != nil {
+			t.Logf("drawing the history: %v", err)
+		} else {
+			t.Logf("the history is drawn in %s", f.Name())
+		}
+		if os.Getenv("D1_DEBUG") != "" {
+			ops := slices.Clone(h.ops)
+			slices.SortFunc(ops, func(a, b porcupine.Operation) int { return cmp.Compare(a.Call, b.Call) })
+			for _, op := range ops {
+				ret := "?"
+				if op.Return != math.MaxInt64 {
+					ret = fmt.Sprint(time.Duration(op.Return).Milliseconds())
+				}
+				fmt.Printf("c%d node%d %6d..%6s %s\n", op.ClientId, op.ClientId%3, time.Duration(op.Call).Milliseconds(), ret,
+					registerModel.DescribeOperation(op.Input, op.Output))
+			}
+		}
+	}
+	return res
 }
 
 // Strong reads and writes through every node stay linearizable while the
@@ -193,7 +221,7 @@ func TestLinearizableUnderLeaderKillAndPartition(t *testing.T) {
 		t.Skip("cluster fault schedule")
 	}
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3})
-	db := newRegDB(t, c, "linear", 3)
+	db := newRegDB(t, c, "linear", 10)
 	h := &history{t0: time.Now()}
 
 	stop := make(chan struct{})
@@ -248,20 +276,22 @@ func TestLinearizableUnderLeaderKillAndPartition(t *testing.T) {
 	t.Logf("before the faults: %d acknowledged writes, %d strong reads", acked, reads)
 	li := c.Index(leader)
 	c.Kill(li)
-	t.Logf("killed leader %s", leader.ID)
+	t.Logf("killed leader %s at %v", leader.ID, time.Duration(h.now()).Round(time.Millisecond))
 	c.WaitFor("a new leader", 10*time.Second, func() bool {
 		l := c.Leader()
 		return l != nil && l.ID != leader.ID
 	})
 	time.Sleep(time.Second)
 	c.Restart(li)
+	t.Logf("restarted %s at %v", leader.ID, time.Duration(h.now()).Round(time.Millisecond))
 	time.Sleep(2 * time.Second)
 	cut := c.WaitLeader(10 * time.Second)
 	ci := c.Index(cut)
 	c.Isolate(ci)
-	t.Logf("isolated leader %s", cut.ID)
+	t.Logf("isolated leader %s at %v", cut.ID, time.Duration(h.now()).Round(time.Millisecond))
 	time.Sleep(2500 * time.Millisecond)
 	c.Heal()
+	t.Logf("healed at %v", time.Duration(h.now()).Round(time.Millisecond))
 	// Go on, healed, until the history is large enough to judge (bounded:
 	// a loaded machine answers slowly).
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
@@ -277,7 +307,7 @@ func TestLinearizableUnderLeaderKillAndPartition(t *testing.T) {
 	if acked < 30 || reads < 30 {
 		t.Fatalf("too few operations to judge: %d acknowledged writes, %d reads", acked, reads)
 	}
-	if res := checkLinearizable(h); res != porcupine.Ok {
+	if res := checkLinearizable(t, h); res != porcupine.Ok {
 		t.Fatalf("history of strong reads and writes is %s, not linearizable", res)
 	}
 }
@@ -319,7 +349,7 @@ func TestLinearizabilityCheckRejectsStaleReplicaReads(t *testing.T) {
 	if v != 0 {
 		t.Fatalf("the cut-off replica already had the write (%d)", v)
 	}
-	if res := checkLinearizable(h); res != porcupine.Illegal {
+	if res := checkLinearizable(t, h); res != porcupine.Illegal {
 		t.Fatalf("a stale replica read passed the check: %s", res)
 	}
 	c.Heal()

@@ -53,6 +53,23 @@ func bearerToken(r *http.Request) (string, bool) {
 	return token, true
 }
 
+// catalogBehind answers 503 with Retry-After and returns true when this
+// node's catalog is known to be behind (Config.CatalogBehind): a token it
+// cannot accept now may be one it has not loaded yet.
+func (s *Server) catalogBehind(w http.ResponseWriter, r *http.Request) bool {
+	err := s.cfg.CatalogBehind()
+	if err == nil {
+		return false
+	}
+	if st := stateFrom(r.Context()); st != nil {
+		st.err = err
+	}
+	w.Header().Set("Retry-After", "1")
+	WriteError(w, http.StatusServiceUnavailable, CodeUnavailable,
+		"this node is still loading the cluster catalog after a restart; retry")
+	return true
+}
+
 // writeUnauthorized answers 401 with the Cloudflare authentication error.
 func writeUnauthorized(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="edgeplane"`)

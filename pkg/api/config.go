@@ -38,6 +38,13 @@ type Config struct {
 	// Limits bounds bodies, deadlines, in-flight requests and each token's
 	// request rate (limits.go); zero fields take the defaults.
 	Limits Limits
+	// CatalogBehind says why this node's catalog is known to be older than
+	// the cluster's (a restarted node replaying its log), nil when it is
+	// not. While it is, a token the node cannot accept answers 503 with
+	// Retry-After rather than 401 or 403: the token may be one it has not
+	// loaded yet, and a client must not take a restart for a revoked
+	// token. Nil means never behind.
+	CatalogBehind func() error
 }
 
 // withDefaults returns c with zero values replaced by their defaults.
@@ -51,6 +58,9 @@ func (c Config) withDefaults() Config {
 	c.Limits = c.Limits.withDefaults()
 	if c.Leader == nil {
 		c.Leader = func(_ string, h http.Handler) http.Handler { return h }
+	}
+	if c.CatalogBehind == nil {
+		c.CatalogBehind = func() error { return nil }
 	}
 	return c
 }

@@ -115,6 +115,9 @@ func (s *Server) route(pattern, service string, auth bool, maxBody int64, h http
 		if auth {
 			c, ok := s.authenticate(r)
 			if !ok {
+				if s.catalogBehind(w, r) {
+					return
+				}
 				w.Header().Set("Connection", "close")
 				writeUnauthorized(w)
 				return

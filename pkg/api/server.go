@@ -192,6 +192,9 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	if needsAuth(r.URL.Path) {
 		if _, ok := s.authenticate(r); !ok {
+			if s.catalogBehind(w, r) {
+				return
+			}
 			writeUnauthorized(w)
 			return
 		}

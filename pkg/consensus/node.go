@@ -59,6 +59,9 @@ type Node struct {
 	delegate  *delegate
 	promoter  *promoter
 	termStart termStart // see ReadIndex
+	// replayTo is the last index of the log this node found on disk when
+	// it opened it (see CatchingUp).
+	replayTo uint64
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -167,6 +170,9 @@ func Open(cfg Config) (*Node, error) {
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 		formed: make(chan struct{}),
+		// Read before raft applies anything beyond its snapshot: it
+		// replays the rest only once a leader tells it what committed.
+		replayTo: r.LastIndex(),
 	}
 	n.delegate = newDelegate(n)
 	n.promoter = &promoter{

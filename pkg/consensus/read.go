@@ -34,6 +34,17 @@ func (n *Node) AppliedIndex() uint64 {
 	return n.raft.AppliedIndex()
 }
 
+// CatchingUp reports whether this node has yet to apply the entries its own
+// log held when it opened it: after a restart Raft restores the last
+// snapshot at once but replays the entries after it only once a leader
+// says they committed. Until then the state machines are known to be older
+// than what this node served before it stopped (a token created since the
+// snapshot is not there yet); a fresh node has nothing to catch up on.
+func (n *Node) CatchingUp() (applied, target uint64, behind bool) {
+	applied = n.AppliedIndex()
+	return applied, n.replayTo, applied < n.replayTo
+}
+
 // LastContact is the time since this node last heard from the leader: zero
 // on the leader itself and before any contact.
 func (n *Node) LastContact() time.Duration {

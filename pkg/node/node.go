@@ -334,6 +334,7 @@ func (n *Node) startAPI() error {
 		Leader: func(svc string, h http.Handler) http.Handler {
 			return n.router.Place(svc, router.AtLeader(), h)
 		},
+		CatalogBehind: n.catalogBehind,
 	}, (*clusterView)(n), &api.CatalogIdentity{Catalog: n.catalog, Apply: n.proposeCatalog}, n.reg, n.reg, n.log)
 	if err != nil {
 		return fmt.Errorf("http api: %w", err)

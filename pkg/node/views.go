@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -78,6 +79,16 @@ func (v *clusterView) Ready() error {
 	}
 	if st := n.raft.Status(); st.Role == consensus.RoleNonvoter && st.Voters == 0 {
 		return errors.New("not yet part of the raft configuration")
+	}
+	return nil
+}
+
+// catalogBehind says why this node's catalog is known to be older than the
+// cluster's, nil when it is not: after a restart, until it applied the log
+// it found on disk (api.Config.CatalogBehind).
+func (n *Node) catalogBehind() error {
+	if applied, target, behind := n.raft.CatchingUp(); behind {
+		return fmt.Errorf("catalog behind: applied raft index %d of the %d this node's log held at start", applied, target)
 	}
 	return nil
 }

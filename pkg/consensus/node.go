@@ -232,11 +232,7 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) (uint64, []byte, error) {
 	// The future resolves within timeout; a caller that gives up sooner
 	// (a node shutting down cancels its loops) is not kept waiting. The
 	// entry may still commit: its outcome is unknown.
-	resolved := make(chan struct{})
-	go func() { _ = f.Error(); close(resolved) }()
-	select {
-	case <-resolved:
-	case <-ctx.Done():
+	if !awaitFuture(ctx, f) {
 		return 0, nil, fmt.Errorf("raft apply: %w (%w)", ErrOutcomeUnknown, ctx.Err())
 	}
 	if err := f.Error(); err != nil {
@@ -258,6 +254,19 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) (uint64, []byte, error) {
 	}
 	res, _ := f.Response().([]byte)
 	return f.Index(), res, nil
+}
+
+// awaitFuture waits until f resolves (true) or ctx ends first (false); f's
+// own wait goes on in the background.
+func awaitFuture(ctx context.Context, f raft.Future) bool {
+	resolved := make(chan struct{})
+	go func() { _ = f.Error(); close(resolved) }()
+	select {
+	case <-resolved:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func (n *Node) notLeader() error {
@@ -282,16 +291,12 @@ const commitTimeout = 5 * time.Millisecond
 // counts: Raft's moves as soon as entries are handed to the FSM goroutine,
 // before their effects are visible.
 func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
-	applied := n.raft.AppliedIndex
-	if f, ok := n.cfg.FSM.(interface{ AppliedIndex() uint64 }); ok {
-		applied = f.AppliedIndex
-	}
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
-	for applied() < index {
+	for n.AppliedIndex() < index {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for raft index %d (applied %d): %w", index, applied(), ctx.Err())
+			return fmt.Errorf("wait for raft index %d (applied %d): %w", index, n.AppliedIndex(), ctx.Err())
 		case <-t.C:
 		}
 	}

@@ -67,18 +67,15 @@ func (n *Node) VerifyLeader(ctx context.Context) error {
 		return n.notLeader()
 	}
 	f := n.raft.VerifyLeader()
-	done := make(chan error, 1)
-	go func() { done <- f.Error() }()
-	select {
-	case <-ctx.Done():
+	if !awaitFuture(ctx, f) {
 		return fmt.Errorf("verify raft leadership: %w", ctx.Err())
-	case err := <-done:
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost):
-			return n.notLeader()
-		}
+	}
+	switch err := f.Error(); {
+	case err == nil:
+		return nil
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost):
+		return n.notLeader()
+	default:
 		return fmt.Errorf("verify raft leadership: %w", err)
 	}
 }

@@ -2,12 +2,15 @@ package node_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/do"
 	"github.com/edgeplane/edgeplane/pkg/node"
+	"github.com/edgeplane/edgeplane/pkg/service"
 	"github.com/edgeplane/edgeplane/pkg/services"
+	"google.golang.org/grpc"
 )
 
 // shutdownBound is how long a single node's graceful stop may take here:
@@ -72,5 +75,55 @@ func TestShutdownRightAfterReadyIsPrompt(t *testing.T) {
 		registered := n.Service("do").(*do.Module).Lease().Epoch != 0
 		t.Logf("run %d: ready; DO lease registered: %v", i, registered)
 		stopWithin(t, n)
+	}
+}
+
+// tail is a service whose Run, once told to stop, takes a moment to finish
+// its work and then looks whether Raft still runs.
+type tail struct {
+	deps     service.Deps
+	stopped  chan struct{}
+	wasAlive atomic.Bool
+}
+
+func (s *tail) Name() string                      { return "tail" }
+func (s *tail) Routes() []service.Route           { return nil }
+func (s *tail) Resources() []service.ResourceKind { return nil }
+func (s *tail) RegisterGRPC(*grpc.Server)         {}
+func (s *tail) Close() error                      { return nil }
+
+func (s *tail) Run(ctx context.Context) {
+	defer close(s.stopped)
+	<-ctx.Done()
+	time.Sleep(200 * time.Millisecond) // the last write of a loop, finishing
+	s.wasAlive.Store(s.deps.Raft.IsLeader())
+}
+
+// The services' loops stop before Raft does: a loop's last write still
+// finds the Raft it writes through (instead of retrying "no raft leader
+// reachable" against a Raft that was shut down under it).
+func TestShutdownStopsServiceLoopsBeforeRaft(t *testing.T) {
+	svc := &tail{stopped: make(chan struct{})}
+	n, err := node.New(node.Config{NodeID: "s1", DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0",
+		GRPCAddr: "127.0.0.1:0", RaftAddr: "127.0.0.1:0", GossipAddr: "127.0.0.1:0", AdminToken: "t",
+		Voters: 1, Services: []service.Factory{{Name: "tail", New: func(d service.Deps) (service.Service, error) {
+			svc.deps = d
+			return svc, nil
+		}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for n.Ready() != nil {
+		if time.Now().After(deadline) {
+			n.Kill()
+			t.Fatalf("node not ready: %v", n.Ready())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stopWithin(t, n)
+	<-svc.stopped
+	if !svc.wasAlive.Load() {
+		t.Fatal("Raft was stopped before the service's Run returned")
 	}
 }

@@ -66,6 +66,11 @@ type Node struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// raftLoops are the background loops that write through Raft (the
+	// services' Run, catalog init, cluster id): Shutdown cancels them and
+	// waits for them before it stops Raft, so none is left retrying a
+	// proposal that can no longer succeed.
+	raftLoops sync.WaitGroup
 
 	stopOnce sync.Once
 	fault    faultState // first storage fault (fatal.go)
@@ -140,11 +145,11 @@ func New(cfg Config) (_ *Node, err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.goLoop(func() { n.joinLoop(ctx) })
-	n.goLoop(func() { n.initLoop(ctx) })
-	n.goLoop(func() { n.clusterIDLoop(ctx) })
+	n.goRaftLoop(func() { n.initLoop(ctx) })
+	n.goRaftLoop(func() { n.clusterIDLoop(ctx) })
 	n.goLoop(func() { n.voterFlagLoop(ctx) })
 	for _, svc := range n.services {
-		n.goLoop(func() { svc.Run(ctx) })
+		n.goRaftLoop(func() { svc.Run(ctx) })
 	}
 	n.log.Info("node started", "region", cfg.Region, "http", n.advHTTP, "grpc", n.advGRPC, "raft", n.advRaft,
 		"gossip", n.cluster.GossipAddr(), "data_dir", n.layout.Root)
@@ -398,6 +403,40 @@ func (n *Node) goLoop(fn func()) {
 	}()
 }
 
+// goRaftLoop runs a loop that writes through Raft (see Node.raftLoops).
+func (n *Node) goRaftLoop(fn func()) {
+	n.raftLoops.Add(1)
+	go func() {
+		defer n.raftLoops.Done()
+		fn()
+	}()
+}
+
+// raftLoopGrace bounds how long Shutdown waits for the cancelled loops that
+// write through Raft before it stops Raft under them anyway (the leadership
+// hand-over must not wait for a loop that ignores its context).
+const raftLoopGrace = 2 * time.Second
+
+// waitRaftLoops waits, after their context was cancelled, for the loops
+// that write through Raft to return, at most raftLoopGrace or until ctx
+// ends.
+func (n *Node) waitRaftLoops(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		n.raftLoops.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(raftLoopGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		n.log.Warn("background loops still running after they were told to stop; stopping raft anyway", "grace", raftLoopGrace)
+	case <-ctx.Done():
+		n.log.Warn("background loops still running at the shutdown deadline; stopping raft anyway", "err", ctx.Err())
+	}
+}
+
 // Addr reports the addresses the node is reachable on.
 func (n *Node) Addr() Addrs {
 	return Addrs{HTTP: n.advHTTP, GRPC: n.advGRPC, Raft: n.advRaft, Gossip: n.cluster.GossipAddr()}
@@ -424,8 +463,10 @@ func (n *Node) Catalog() *catalog.Catalog { return n.catalog }
 // Handler is the public HTTP handler (tests may call it directly).
 func (n *Node) Handler() http.Handler { return n.api.Handler() }
 
-// Shutdown leaves the cluster gracefully: stop taking requests, say
-// goodbye through gossip, hand Raft leadership to another voter, stop gRPC.
+// Shutdown leaves the cluster gracefully: stop taking requests, stop the
+// background loops (while Raft still runs, so their last writes can finish
+// or fail at once), say goodbye through gossip, hand Raft leadership to
+// another voter, stop gRPC.
 func (n *Node) Shutdown(ctx context.Context) error {
 	var errs []error
 	n.stopOnce.Do(func() {
@@ -438,6 +479,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 			}
 		}
+		n.waitRaftLoops(ctx)
 		// Gossip first: peers then know this node left on purpose
 		// before its Raft transport goes away, and do not log its
 		// silence as a failure (consensus: departedPeerNoise).
@@ -498,6 +540,7 @@ func (n *Node) stopRest(errs *[]error) {
 		n.net.Close()
 	}
 	n.wg.Wait()
+	n.raftLoops.Wait()
 	for i := len(n.services) - 1; i >= 0; i-- {
 		if err := n.services[i].Close(); err != nil {
 			*errs = append(*errs, fmt.Errorf("close %s: %w", n.services[i].Name(), err))

@@ -53,12 +53,19 @@ func NewProposer(self string, raft Raft, members Membership, pool *Pool, validat
 // leader it retries with backoff until ctx ends (DefaultProposeTimeout when
 // ctx has no deadline), then returns an error wrapping ErrNoLeader. When ctx
 // belongs to a forwarded request, the entry's index travels back with the
-// response so the forwarding node waits for it as well.
+// response so the forwarding node waits for it as well. A ctx that already
+// ended proposes nothing.
 func (p *Proposer) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
 	if p.validate != nil {
 		if err := p.validate(cmd, p.self); err != nil {
 			return nil, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		// The caller already gave up (a stopping node cancels its
+		// loops): a command sent to Raft now could only be abandoned with
+		// its outcome unknown.
+		return nil, fmt.Errorf("propose: %w", err)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

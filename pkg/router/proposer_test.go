@@ -65,6 +65,15 @@ func TestProposerRetriesOnlyWhatCannotHaveBeenApplied(t *testing.T) {
 		t.Fatalf("invalid command: %v after %d calls", err, r.calls)
 	}
 
+	// A caller that already gave up proposes nothing.
+	r = &scriptedRaft{}
+	p = NewProposer("n1", r, noMembers{}, nil, nil)
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	if _, err := p.Propose(done, []byte("cmd")); !errors.Is(err, context.Canceled) || r.calls != 0 {
+		t.Fatalf("cancelled context: %v after %d calls; want context.Canceled, 0 calls", err, r.calls)
+	}
+
 	// No leader ever: bounded by the context.
 	r = &scriptedRaft{script: make([]error, 1000)}
 	for i := range r.script {

@@ -163,12 +163,20 @@ func (m *Manager) Status() Status {
 	return st
 }
 
-// Run registers and renews until ctx ends.
+// Run registers and renews until ctx ends. Every proposal it makes ends
+// with ctx: a node that stops (and whose Raft may already be gone) does not
+// wait out a registration that cannot succeed.
 func (m *Manager) Run(ctx context.Context) {
 	tick := time.NewTicker(m.cfg.Period / 3)
 	defer tick.Stop()
 	for {
 		m.round(ctx)
+		// A round that outlasted the tick leaves one pending, and select
+		// picks at random among ready cases: check ctx first so that no
+		// round starts after it ended.
+		if ctx.Err() != nil {
+			return
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -198,9 +206,12 @@ func (m *Manager) round(parent context.Context) {
 			m.log.Warn("lease lost: this node was declared dead or its epoch moved; registering again",
 				"epoch", epoch, "table_epoch", rec.Epoch, "dead", rec.Dead)
 		}
-		m.register(ctx)
+		m.register(parent)
 	} else {
 		m.renew(ctx, epoch)
+	}
+	if parent.Err() != nil {
+		return // stopping: declaring others dead is for the nodes that stay
 	}
 	sctx, scancel := context.WithTimeout(parent, m.cfg.Period/3)
 	defer scancel()
@@ -212,8 +223,15 @@ func (m *Manager) round(parent context.Context) {
 // expiration, which only this node's own commands set, and adopted: the
 // next round renews it instead of starting yet another epoch, which under a
 // slow log would restart the warm-up forever.
-func (m *Manager) register(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.Period)
+//
+// A registration may take a whole period, longer than a renewal (a new
+// epoch is worth waiting for through a leader election), but it ends with
+// parent, Run's context: it was once detached from it, and a node stopped
+// before its first registration applied (Raft had no leader yet, or was
+// already shut down) waited out the period, up to twice, past edged's 10 s
+// shutdown bound.
+func (m *Manager) register(parent context.Context) {
+	ctx, cancel := context.WithTimeout(parent, m.cfg.Period)
 	defer cancel()
 	now := m.cfg.Now()
 	exp := now.Add(m.cfg.Period).UnixMilli()
@@ -223,6 +241,11 @@ func (m *Manager) register(ctx context.Context) {
 	res, err := m.propose(ctx, Command{Op: OpRegister, Node: m.cfg.Node, Region: m.cfg.Region, By: m.cfg.Node,
 		Now: now.UnixMilli(), Expiration: exp})
 	if err != nil {
+		if parent.Err() != nil {
+			// Stopping: the failure is expected, and the node is leaving.
+			m.log.Debug("lease registration abandoned: stopping", "err", err)
+			return
+		}
 		m.log.Warn("lease registration failed", "err", err)
 		return
 	}
@@ -263,6 +286,10 @@ func (m *Manager) renew(ctx context.Context, epoch uint64) {
 	res, err := m.propose(ctx, Command{Op: OpRenew, Node: m.cfg.Node, Epoch: epoch, By: m.cfg.Node,
 		Now: now.UnixMilli(), Expiration: now.Add(m.cfg.Period).UnixMilli()})
 	if err != nil {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			m.log.Debug("lease renewal abandoned: stopping", "epoch", epoch, "err", err)
+			return
+		}
 		m.log.Warn("lease renewal failed", "epoch", epoch, "err", err)
 		return
 	}

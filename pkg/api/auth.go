@@ -61,12 +61,8 @@ func (s *Server) catalogBehind(w http.ResponseWriter, r *http.Request) bool {
 	if err == nil {
 		return false
 	}
-	if st := stateFrom(r.Context()); st != nil {
-		st.err = err
-	}
-	w.Header().Set("Retry-After", "1")
-	WriteError(w, http.StatusServiceUnavailable, CodeUnavailable,
-		"this node is still loading the cluster catalog after a restart; retry")
+	WriteFailure(w, r, &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
+		Message: "this node is still loading the cluster catalog after a restart; retry", Err: err})
 	return true
 }
 

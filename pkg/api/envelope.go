@@ -64,11 +64,17 @@ func WriteErrors(w http.ResponseWriter, status int, errs []wire.Error) {
 // the package sentinels (and the catalog's) map to 400/404/409/413/503, a
 // body overrun (*http.MaxBytesError) to 413, and anything else to a 500
 // whose message names only the request id. The error itself goes to the
-// access log line of the request.
+// access log line of the request. A 503 says when to retry (Retry-After: 1)
+// unless the handler set its own.
 func WriteFailure(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg := classify(err)
-	if status == http.StatusRequestTimeout {
+	switch status {
+	case http.StatusRequestTimeout:
 		w.Header().Set("Connection", "close") // the body's rest is not coming
+	case http.StatusServiceUnavailable:
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "1")
+		}
 	}
 	if st := stateFrom(r.Context()); st != nil {
 		st.err = err

@@ -78,6 +78,17 @@ func TestWriteFailureMapping(t *testing.T) {
 		if c.status == 500 && strings.Contains(env.Errors[0].Message, "secret") {
 			t.Errorf("500 leaks the internal error: %q", env.Errors[0].Message)
 		}
+		// A 503 tells the client when to retry; nothing else does.
+		if got, want := w.Header().Get("Retry-After") != "", c.status == 503; got != want {
+			t.Errorf("%d: Retry-After %q", c.status, w.Header().Get("Retry-After"))
+		}
+	}
+	// A handler's own Retry-After stands.
+	w := httptest.NewRecorder()
+	w.Header().Set("Retry-After", "7")
+	WriteFailure(w, httptest.NewRequest("GET", "/", nil), ErrUnavailable)
+	if got := w.Header().Get("Retry-After"); got != "7" {
+		t.Errorf("Retry-After = %q, want the handler's 7", got)
 	}
 }
 

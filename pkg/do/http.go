@@ -135,10 +135,6 @@ func (m *Module) run(w http.ResponseWriter, r *http.Request, or objectRequest, f
 	})
 	if err != nil {
 		m.metrics.requests.WithLabelValues(or.op, "error").Inc()
-		var he *api.HTTPError
-		if errors.As(err, &he) && he.Status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", "1")
-		}
 		api.WriteFailure(w, r, err)
 		return
 	}

@@ -85,7 +85,6 @@ func (e *edgeParts) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Edge-Served-By", m.deps.NodeID)
 		e.hub.ServeLocal(w, r, objectKey(ns.ID, id), tags, e.wsFail)
 	case owner == m.deps.NodeID: // ours, but the lease is not valid now
-		w.Header().Set("Retry-After", "1")
 		api.WriteFailure(w, r, ErrNotOwner)
 	default:
 		m.metrics.forwarded.WithLabelValues("websocket").Inc()
@@ -103,7 +102,6 @@ func (e *edgeParts) wsFail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, wsroom.ErrRoomFull):
 		err = &api.HTTPError{Status: http.StatusTooManyRequests, Code: api.CodeDORoomFull, Message: err.Error(), Err: err}
 	case errors.Is(err, wsroom.ErrMoved), errors.Is(err, wsroom.ErrClosed):
-		w.Header().Set("Retry-After", "1")
 		err = ErrNotOwner
 	default:
 		err = &api.HTTPError{Status: http.StatusBadGateway, Code: api.CodeNodeUnreachable,

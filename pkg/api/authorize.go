@@ -72,28 +72,12 @@ var ownRules = map[string]rule{
 	"GET /client/v4/memberships":                   {}, // filtered like accounts
 }
 
-// authorizer holds the access levels of mounted routes and the compiled
-// evaluators of the tokens seen at the current catalog version.
+// authorizer holds the compiled evaluators of the tokens seen at the
+// current catalog version.
 type authorizer struct {
 	mu      sync.Mutex
-	access  map[string]Access
 	version uint64
 	evals   map[string]*authz.Evaluator
-}
-
-func (a *authorizer) setAccess(pattern string, acc Access) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.access == nil {
-		a.access = make(map[string]Access)
-	}
-	a.access[pattern] = acc
-}
-
-func (a *authorizer) accessOf(pattern string) Access {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.access[pattern]
 }
 
 // evaluator returns t's compiled policies, cached per token id and catalog
@@ -139,11 +123,12 @@ func routePermission(service, method string, acc Access) authz.Permission {
 	return p
 }
 
-// authorize checks that c's token allows the route; when not, it answers
-// 403 and returns false. Requests forwarded by a member were authorized by
+// authorize checks that c's token allows the route (a mounted route's
+// permission follows from service, the method and access); when not, it
+// answers 403 and returns false. Requests forwarded by a member were authorized by
 // the node that received them from the client (which saw the client's
 // address) and are not checked again.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, pattern, service string, c *caller) bool {
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, pattern, service string, access Access, c *caller) bool {
 	if ForwardedFrom(r.Context()) != "" {
 		return true
 	}
@@ -161,7 +146,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, pattern, serv
 		}
 		d = s.decide(c, r, rl.perm, account)
 	} else {
-		perm := routePermission(service, r.Method, s.authz.accessOf(pattern))
+		perm := routePermission(service, r.Method, access)
 		d = s.decide(c, r, perm, r.PathValue("account_id"))
 	}
 	if d.Allowed {

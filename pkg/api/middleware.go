@@ -99,11 +99,13 @@ func quiet(path string) bool {
 // route wraps a route's handler: it names the request for logs and metrics,
 // sets the connection's deadlines (a body idle timeout and a total deadline
 // that grows with maxBody), authenticates when auth is set, applies the
-// principal's rate limit (once, on the node the client reached), and
-// enforces maxBody. On 401, 413 or 429 the
+// principal's rate limit (once, on the node the client reached), checks the
+// token allows the route (access: how a mounted route's method maps to a
+// permission; the API's own routes have their rules in ownRules), and
+// enforces maxBody. On 401, 403, 413 or 429 the
 // handler does not run, so nothing changes; on 401 and 413 the connection
 // closes rather than wait for a body nobody will read.
-func (s *Server) route(pattern, service string, auth bool, maxBody int64, h http.Handler) http.Handler {
+func (s *Server) route(pattern, service string, auth bool, access Access, maxBody int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateFrom(r.Context())
 		if st == nil { // served outside Handler(): give it a private state
@@ -129,7 +131,7 @@ func (s *Server) route(pattern, service string, auth bool, maxBody int64, h http
 			if ForwardedFrom(r.Context()) == "" && !s.limitRate(w, c.principal) {
 				return
 			}
-			if !s.authorize(w, r, pattern, service, c) {
+			if !s.authorize(w, r, pattern, service, access, c) {
 				return
 			}
 		}

@@ -124,11 +124,10 @@ func (s *Server) Mount(pattern, service string, maxBody int64, h http.Handler) {
 // MountAccess is Mount for a route whose access level is not its method's
 // (a read through POST: access is AccessRead).
 func (s *Server) MountAccess(pattern, service string, access Access, maxBody int64, h http.Handler) {
-	s.authz.setAccess(pattern, access)
 	if maxBody <= 0 {
 		maxBody = s.cfg.MaxBodyBytes
 	}
-	s.register(pattern, s.route(pattern, service, access != AccessSigned, maxBody, h))
+	s.register(pattern, s.route(pattern, service, access != AccessSigned, access, maxBody, h))
 	s.noteRawTail(pattern)
 }
 
@@ -157,13 +156,13 @@ func (s *Server) noteRawTail(pattern string) {
 
 // handle registers one of the API's own routes.
 func (s *Server) handle(pattern, service string, auth bool, h http.HandlerFunc) {
-	s.register(pattern, s.route(pattern, service, auth, s.cfg.MaxBodyBytes, h))
+	s.register(pattern, s.route(pattern, service, auth, AccessDefault, s.cfg.MaxBodyBytes, h))
 }
 
 // handleWrite registers one of the API's own authenticated routes that
 // write the catalog: served on the Raft leader.
 func (s *Server) handleWrite(pattern, service string, h http.HandlerFunc) {
-	s.register(pattern, s.route(pattern, service, true, s.cfg.MaxBodyBytes, s.cfg.Leader(service, h)))
+	s.register(pattern, s.route(pattern, service, true, AccessDefault, s.cfg.MaxBodyBytes, s.cfg.Leader(service, h)))
 }
 
 // register adds a route to both muxes.

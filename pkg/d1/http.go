@@ -173,6 +173,9 @@ func parseQuery(r *http.Request) (parsed, error) {
 		if body.Params != nil {
 			return parsed{}, sqlError("params belong inside each batch item")
 		}
+		if len(body.Batch) == 0 {
+			return parsed{}, sqlError("the batch is empty: no SQL statements to run: SQLITE_ERROR")
+		}
 		for _, b := range body.Batch {
 			items = append(items, item{b.SQL, b.Params})
 		}

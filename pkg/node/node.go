@@ -318,8 +318,8 @@ func (n *Node) startRouter() error {
 	rt, err := router.New(router.Config{
 		NodeID: n.cfg.NodeID, Region: n.cfg.Region, Members: n.cluster,
 		Leader:      func() string { id, _ := n.raft.Leader(); return id },
-		WaitApplied: n.raft.WaitApplied,
-		Pool:        n.pool, Registerer: n.reg, Logger: n.log,
+		WaitApplied: n.raft.WaitApplied, AppliedIndex: n.raft.AppliedIndex,
+		Pool: n.pool, Registerer: n.reg, Logger: n.log,
 	})
 	if err != nil {
 		return fmt.Errorf("router: %w", err)

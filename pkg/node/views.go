@@ -112,6 +112,10 @@ func (b *backend) Apply(ctx context.Context, cmd []byte) (uint64, []byte, error)
 
 func (b *backend) ForwardHandler() http.Handler { return b.api.Handler() }
 
+func (b *backend) WaitApplied(ctx context.Context, index uint64) error {
+	return b.raft.WaitApplied(ctx, index)
+}
+
 // Status is this node's status as the API reports it.
 func (n *Node) Status() wire.Status { return (*clusterView)(n).Status() }
 

@@ -51,6 +51,10 @@ type ForwarderConfig struct {
 	Registerer prometheus.Registerer
 	// Logger receives one line per failed forward; nil discards.
 	Logger *slog.Logger
+	// AppliedIndex is this node's applied Raft index, sent along so the
+	// serving node catches up to it first (headerAppliedIndex); nil sends
+	// none.
+	AppliedIndex func() uint64
 }
 
 // Defaults returns c with zero fields set to their defaults.
@@ -165,6 +169,10 @@ func (f *Forwarder) forward(w http.ResponseWriter, r *http.Request, target Targe
 		fail(http.StatusBadGateway, api.CodeNodeUnreachable, causeUnreachable,
 			"node "+target.NodeID+" is unreachable", true, err)
 		return
+	}
+	r.Header.Del(headerAppliedIndex)
+	if f.cfg.AppliedIndex != nil {
+		r.Header.Set(headerAppliedIndex, strconv.FormatUint(f.cfg.AppliedIndex(), 10))
 	}
 	resp, err := client.Forward(ctx, &edgev1.ForwardRequest{
 		Method:     r.Method,

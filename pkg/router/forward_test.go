@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -329,5 +330,51 @@ func TestForwarderConfigValidate(t *testing.T) {
 		if _, err := NewForwarder(ForwarderConfig{NodeID: "n1", Pool: pool, Registerer: reg}); err != nil {
 			t.Fatalf("forwarder %d on a shared registry: %v", i, err)
 		}
+	}
+}
+
+// A forwarded request carries the forwarding node's applied Raft index, and
+// the serving node catches up to it before its handler runs: a namespace
+// the client just created through the first node is there on the second.
+// A client cannot set the index itself, and the handler never sees it.
+func TestForwardWaitsUntilTheServingNodeCaughtUp(t *testing.T) {
+	var applied atomic.Uint64 // the serving node's applied index
+	var waitedFor atomic.Uint64
+	handled := make(chan uint64, 1)
+	addr := startNode(t, &fakeBackend{
+		info: &edgev1.InfoResponse{NodeId: "n2"},
+		handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if v := r.Header.Get(headerAppliedIndex); v != "" {
+				t.Errorf("the handler saw %s: %s", headerAppliedIndex, v)
+			}
+			handled <- applied.Load()
+			w.WriteHeader(http.StatusOK)
+		}),
+		waitApplied: func(ctx context.Context, index uint64) error {
+			waitedFor.Store(index)
+			time.Sleep(50 * time.Millisecond) // the log arrives meanwhile
+			applied.Store(index)
+			return nil
+		},
+	})
+	fw, _ := newTestForwarder(t, newTestPool(t, PoolConfig{}), ForwarderConfig{AppliedIndex: func() uint64 { return 42 }})
+	req := httptest.NewRequest(http.MethodGet, "/x", nil)
+	req.Header.Set(headerAppliedIndex, "999999") // a client's: replaced
+	rec := httptest.NewRecorder()
+	fw.Forward(rec, req, Target{NodeID: "n2", GRPCAddr: addr}, "do", "owner")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	if got := <-handled; got != 42 || waitedFor.Load() != 42 {
+		t.Fatalf("handler ran at applied index %d after a wait for %d; want both 42", got, waitedFor.Load())
+	}
+
+	// Without an index to send, a client's value still never arrives.
+	waitedFor.Store(0)
+	fw, _ = newTestForwarder(t, newTestPool(t, PoolConfig{}), ForwarderConfig{})
+	fw.Forward(httptest.NewRecorder(), req, Target{NodeID: "n2", GRPCAddr: addr}, "do", "owner")
+	<-handled
+	if waitedFor.Load() != 0 {
+		t.Fatalf("the serving node waited for a client's index %d", waitedFor.Load())
 	}
 }

@@ -22,6 +22,13 @@ const (
 	// one, the Raft index of the write it made, so the forwarding node can
 	// wait until it applied that entry too. It never reaches a client.
 	headerRaftIndex = "X-Edge-Raft-Index"
+	// headerAppliedIndex carries, from the forwarding node to the serving
+	// one, the Raft index the forwarding node had applied: the serving node
+	// waits until it applied as much (briefly) before it serves, so what
+	// the client saw through the first node (a namespace it just created)
+	// is there on the second. The forwarder always sets it, so a value a
+	// client sent never reaches a peer.
+	headerAppliedIndex = "X-Edge-Applied-Index"
 )
 
 // hopHeaders are connection-level headers that must not cross a hop

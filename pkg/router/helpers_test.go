@@ -17,9 +17,17 @@ import (
 
 // fakeBackend is a Backend made of function fields.
 type fakeBackend struct {
-	info    *edgev1.InfoResponse
-	apply   func(ctx context.Context, cmd []byte) (uint64, []byte, error)
-	handler http.Handler
+	info        *edgev1.InfoResponse
+	apply       func(ctx context.Context, cmd []byte) (uint64, []byte, error)
+	handler     http.Handler
+	waitApplied func(ctx context.Context, index uint64) error
+}
+
+func (f *fakeBackend) WaitApplied(ctx context.Context, index uint64) error {
+	if f.waitApplied == nil {
+		return nil
+	}
+	return f.waitApplied(ctx, index)
 }
 
 func (f *fakeBackend) Info() *edgev1.InfoResponse { return f.info }

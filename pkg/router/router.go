@@ -38,6 +38,10 @@ type Config struct {
 	// Leader-placed requests served elsewhere wait for it before answering,
 	// so the caller's next read on this node sees its write. Required.
 	WaitApplied func(ctx context.Context, index uint64) error
+	// AppliedIndex is this node's applied Raft index; a forwarded request
+	// carries it, and the node serving it catches up to it first. Nil
+	// sends none.
+	AppliedIndex func() uint64
 	// Pool provides the connections to other nodes. Required.
 	Pool *Pool
 	// MaxBodyBytes bounds a forwarded request body (default DefaultMaxBodyBytes).
@@ -73,7 +77,7 @@ func New(cfg Config) (*Router, error) {
 	}
 	fwd, err := NewForwarder(ForwarderConfig{
 		NodeID: cfg.NodeID, Pool: cfg.Pool, MaxBodyBytes: cfg.MaxBodyBytes, Timeout: cfg.Timeout,
-		Registerer: cfg.Registerer, Logger: cfg.Logger,
+		Registerer: cfg.Registerer, Logger: cfg.Logger, AppliedIndex: cfg.AppliedIndex,
 	})
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/api"
@@ -32,7 +33,14 @@ type Backend interface {
 	// handler. Requests reach it marked with api.WithForwardedFrom, so its
 	// routes serve them locally.
 	ForwardHandler() http.Handler
+	// WaitApplied blocks until this node applied the Raft log up to index.
+	WaitApplied(ctx context.Context, index uint64) error
 }
+
+// catchUpWait bounds how long a forwarded request waits for this node to
+// apply what the forwarding node had: past it, the request is served with
+// what this node has (a node that far behind shows it in its lag metrics).
+const catchUpWait = 2 * time.Second
 
 // Server implements edgev1.NodeServer on top of a Backend.
 type Server struct {
@@ -103,6 +111,7 @@ func (s *Server) Forward(ctx context.Context, req *edgev1.ForwardRequest) (*edge
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		httpReq.RemoteAddr = p.Addr.String()
 	}
+	s.catchUp(ctx, httpReq.Header, req)
 
 	mw := newMemWriter(MaxMessageBytes - 1<<20)
 	s.backend.ForwardHandler().ServeHTTP(mw, httpReq)
@@ -126,6 +135,23 @@ func (s *Server) Forward(ctx context.Context, req *edgev1.ForwardRequest) (*edge
 		Body:     mw.body,
 		ServedBy: s.nodeID(),
 	}, nil
+}
+
+// catchUp waits, briefly, until this node applied the Raft index the
+// forwarding node had (headerAppliedIndex), and removes the header.
+func (s *Server) catchUp(ctx context.Context, h http.Header, req *edgev1.ForwardRequest) {
+	raw := h.Get(headerAppliedIndex)
+	h.Del(headerAppliedIndex)
+	index, err := strconv.ParseUint(raw, 10, 64)
+	if err != nil || index == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, catchUpWait)
+	defer cancel()
+	if err := s.backend.WaitApplied(ctx, index); err != nil {
+		s.log.Debug("forwarded request served before this node caught up", "request_id", req.GetRequestId(),
+			"origin", req.GetOriginNode(), "index", index, "err", err)
+	}
 }
 
 // Apply implements edgev1.NodeServer.

@@ -40,8 +40,13 @@ type ResourceKind struct {
 	Attrs []string
 	// MaxAttrBytes bounds one attribute (default 64).
 	MaxAttrBytes int
-	// ValidateAttrs, when set, checks a create's attributes; its error is
-	// answered as is (an *HTTPError) or as a 400.
+	// UpdateAttrs lists the attributes a PATCH on a resource may change
+	// (a subset of Attrs); empty, the kind has no PATCH. A field sent as
+	// null or "" removes the attribute.
+	UpdateAttrs []string
+	// ValidateAttrs, when set, checks a create's attributes and the values
+	// a PATCH sets (not the ones it removes); its error is answered as is
+	// (an *HTTPError) or as a 400.
 	ValidateAttrs func(attrs map[string]string) error
 	// View renders a resource as the API shows it.
 	View func(catalog.Resource) any
@@ -113,6 +118,9 @@ type Resources interface {
 	RenameResource(ctx context.Context, kind catalog.Kind, account, id, name string) error
 	// DeleteResource deletes one (catalog.ErrNotFound).
 	DeleteResource(ctx context.Context, kind catalog.Kind, account, id string) error
+	// SetResourceAttrs merges attrs into one's attributes (an empty value
+	// removes one) and returns the resource as changed (catalog.ErrNotFound).
+	SetResourceAttrs(ctx context.Context, kind catalog.Kind, account, id string, attrs map[string]string) (catalog.Resource, error)
 }
 
 // resourceHandlers serves one kind.
@@ -131,6 +139,9 @@ func (s *Server) MountResources(kind ResourceKind, res Resources) {
 	s.Mount("GET "+k.Item(), k.Service, 0, http.HandlerFunc(h.get))
 	if k.RenameMethod != "" {
 		s.Mount(k.RenameMethod+" "+k.Item(), k.Service, 0, s.cfg.Leader(k.Service, http.HandlerFunc(h.rename)))
+	}
+	if len(k.UpdateAttrs) > 0 {
+		s.Mount("PATCH "+k.Item(), k.Service, 0, s.cfg.Leader(k.Service, http.HandlerFunc(h.update)))
 	}
 	s.Mount("DELETE "+k.Item(), k.Service, 0, s.cfg.Leader(k.Service, http.HandlerFunc(h.delete)))
 }
@@ -266,6 +277,83 @@ func (h *resourceHandlers) rename(w http.ResponseWriter, r *http.Request) {
 	WriteResult(w, http.StatusOK, h.kind.View(res), nil)
 }
 
+// update changes the attributes the body names (UpdateAttrs only) and
+// answers the resource as changed.
+func (h *resourceHandlers) update(w http.ResponseWriter, r *http.Request) {
+	res, ok := h.resource(w, r)
+	if !ok {
+		return
+	}
+	attrs, err := h.decodeUpdate(r)
+	if err != nil {
+		WriteFailure(w, r, err)
+		return
+	}
+	res, err = h.res.SetResourceAttrs(r.Context(), h.kind.Kind, res.AccountID, res.ID, attrs)
+	if err != nil {
+		WriteFailure(w, r, h.writeError(err, ""))
+		return
+	}
+	WriteResult(w, http.StatusOK, h.kind.View(res), nil)
+}
+
+// decodeUpdate reads a PATCH body: at least one of UpdateAttrs, each a
+// string (a number is kept as its text), or null or "" to remove it.
+func (h *resourceHandlers) decodeUpdate(r *http.Request) (map[string]string, error) {
+	var body map[string]json.RawMessage
+	if err := DecodeJSON(r, &body); err != nil {
+		return nil, err
+	}
+	if len(body) == 0 {
+		return nil, BadRequest(CodeBadRequest, "nothing to change: send one or more of %s", strings.Join(h.kind.UpdateAttrs, ", "))
+	}
+	attrs := make(map[string]string, len(body))
+	set := make(map[string]string, len(body))
+	for field, raw := range body {
+		if !slices.Contains(h.kind.UpdateAttrs, field) {
+			return nil, BadRequest(CodeMalformedJSON, "unknown field %q: a PATCH changes only %s", field, strings.Join(h.kind.UpdateAttrs, ", "))
+		}
+		v, err := attrValue(field, raw)
+		if err != nil {
+			return nil, err
+		}
+		if len(v) > h.kind.MaxAttrBytes || !utf8.ValidString(v) {
+			return nil, BadRequest(CodeBadRequest, "%s must be at most %d bytes of UTF-8", field, h.kind.MaxAttrBytes)
+		}
+		attrs[field] = v
+		if v != "" {
+			set[field] = v
+		}
+	}
+	if h.kind.ValidateAttrs != nil {
+		if err := h.kind.ValidateAttrs(set); err != nil {
+			var he *HTTPError
+			if errors.As(err, &he) {
+				return nil, err
+			}
+			return nil, BadRequest(CodeBadRequest, "%v", err)
+		}
+	}
+	return attrs, nil
+}
+
+// attrValue reads one attribute of a body: a string, a number (kept as its
+// text), or null (""; only a PATCH gives null a meaning: removal).
+func attrValue(field string, raw json.RawMessage) (string, error) {
+	if string(raw) == "null" {
+		return "", nil
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		var n json.Number
+		if json.Unmarshal(raw, &n) != nil {
+			return "", BadRequest(CodeMalformedJSON, "%s must be a string", field)
+		}
+		v = n.String()
+	}
+	return v, nil
+}
+
 // delete deletes a resource (its data goes with it on every node).
 func (h *resourceHandlers) delete(w http.ResponseWriter, r *http.Request) {
 	res, ok := h.resource(w, r)
@@ -291,12 +379,13 @@ func (h *resourceHandlers) decodeBody(r *http.Request, withAttrs bool) (string, 
 	for field, raw := range body {
 		var v string
 		isAttr := withAttrs && slices.Contains(h.kind.Attrs, field)
-		if err := json.Unmarshal(raw, &v); err != nil {
-			var n json.Number
-			if !isAttr || json.Unmarshal(raw, &n) != nil {
-				return "", nil, BadRequest(CodeMalformedJSON, "%s must be a string", field)
+		if isAttr {
+			var err error
+			if v, err = attrValue(field, raw); err != nil {
+				return "", nil, err
 			}
-			v = n.String()
+		} else if err := json.Unmarshal(raw, &v); err != nil {
+			return "", nil, BadRequest(CodeMalformedJSON, "%s must be a string", field)
 		}
 		switch {
 		case field == h.kind.NameField:

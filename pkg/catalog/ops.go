@@ -29,7 +29,8 @@ const (
 	// init carried one; the first id recorded stays.
 	OpSetClusterID OpType = "set_cluster_id"
 	// OpSetResourceAttrs merges Resource.Attrs into a resource's
-	// attributes (an empty value removes one): D1's read_replication.
+	// attributes (an empty value removes one): D1's read_replication, a
+	// Durable Object namespace's alarm webhook.
 	OpSetResourceAttrs OpType = "set_resource_attrs"
 )
 
@@ -131,6 +132,10 @@ func failure(code string, format string, args ...any) Result {
 const (
 	maxIDBytes   = 64
 	maxNameBytes = 512
+	// maxAttrValueBytes bounds one attribute's value: a URL with its
+	// query (a Durable Object namespace's alarm webhook) is longer than a
+	// name.
+	maxAttrValueBytes = 2048
 	maxAttrs     = 16
 )
 
@@ -222,7 +227,7 @@ func (op Op) Validate() error {
 			return bad("%d attributes, over %d", len(r.Attrs), maxAttrs)
 		}
 		for k, v := range r.Attrs {
-			if err := errors.Join(text("attribute name", k, maxIDBytes, true), text("attribute "+k, v, maxNameBytes, false)); err != nil {
+			if err := errors.Join(text("attribute name", k, maxIDBytes, true), text("attribute "+k, v, maxAttrValueBytes, false)); err != nil {
 				return err
 			}
 		}

@@ -1,6 +1,7 @@
 package do_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -255,6 +256,57 @@ func TestNamespaceAttributes(t *testing.T) {
 		{"name": "b5", "location_hint": ""},
 	} {
 		cl.expect(c.Member(0), http.MethodPost, base, bad, http.StatusBadRequest, 0)
+	}
+	// The webhook limit at its edge: a URL of exactly MaxWebhookBytes.
+	edge := "http://" + strings.Repeat("h", do.MaxWebhookBytes-len("http://"))
+	cl.must(c.Member(0), http.MethodPost, base, map[string]any{"name": "edge", "alarm_webhook": edge}, nil)
+
+	// PATCH: an operator gives a namespace created without a webhook one,
+	// and alarms can then be set on its objects; null removes it again.
+	var plain do.Namespace
+	cl.must(c.Member(0), http.MethodPost, base, map[string]any{"name": "plain"}, &plain)
+	item := base + "/" + plain.ID
+	alarm := item + "/objects/by-name/o/alarm"
+	in := map[string]any{"scheduled_time": time.Now().Add(time.Hour).UnixMilli()}
+	cl.expect(c.Member(0), http.MethodPut, alarm, in, http.StatusBadRequest, 0)
+	var patched do.Namespace
+	cl.must(c.Member(0), http.MethodPatch, item, map[string]any{"alarm_webhook": "http://127.0.0.1:1/later", "websocket_history": 5}, &patched)
+	if patched.AlarmWebhook != "http://127.0.0.1:1/later" || patched.WebsocketHistory != 5 || patched.Name != "plain" {
+		t.Fatalf("patched: %+v", patched)
+	}
+	c.WaitFor("every node sees the new webhook", 5*time.Second, func() bool {
+		for _, m := range c.Up() {
+			var got do.Namespace
+			if r, err := cl.do(m, http.MethodGet, item, nil); err != nil || r.status != http.StatusOK ||
+				json.Unmarshal(r.env.Result, &got) != nil || got.AlarmWebhook != patched.AlarmWebhook {
+				return false
+			}
+		}
+		return true
+	})
+	cl.must(c.Member(2), http.MethodPut, alarm, in, nil)
+	// Refused changes change nothing.
+	for _, bad := range []map[string]any{
+		{},
+		{"location_hint": "us-east"},
+		{"name": "renamed"},
+		{"alarm_webhook": "ftp://x/y"},
+		{"alarm_webhook": edge + "h"},
+		{"websocket_history": do.MaxWebsocketHistory + 1},
+	} {
+		cl.expect(c.Member(0), http.MethodPatch, item, bad, http.StatusBadRequest, 0)
+	}
+	cl.expect(c.Member(0), http.MethodPatch, base+"/"+strings.Repeat("0", 32), map[string]any{"websocket_history": 1},
+		http.StatusNotFound, api.CodeDONamespaceNotFound)
+	var still do.Namespace
+	cl.must(c.Member(0), http.MethodGet, item, nil, &still)
+	if still != patched {
+		t.Fatalf("after refused changes: %+v, want %+v", still, patched)
+	}
+	var cleared do.Namespace
+	cl.must(c.Member(0), http.MethodPatch, item, map[string]any{"alarm_webhook": nil}, &cleared)
+	if cleared.AlarmWebhook != "" || cleared.WebsocketHistory != 5 {
+		t.Fatalf("webhook removed: %+v", cleared)
 	}
 }
 

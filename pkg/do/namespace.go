@@ -36,12 +36,14 @@ type Namespace struct {
 // generic resource handlers.
 func NamespaceKind() api.ResourceKind {
 	return api.ResourceKind{
-		Kind:            catalog.KindDONamespace,
-		Service:         serviceName,
-		Path:            "durable_objects/namespaces",
-		IDParam:         "namespace_id",
-		NameField:       "name",
-		Attrs:           []string{attrLocationHint, attrAlarmWebhook, attrWebsocketHistory},
+		Kind:      catalog.KindDONamespace,
+		Service:   serviceName,
+		Path:      "durable_objects/namespaces",
+		IDParam:   "namespace_id",
+		NameField: "name",
+		Attrs:     []string{attrLocationHint, attrAlarmWebhook, attrWebsocketHistory},
+		// The location hint stays: changing it would move the objects.
+		UpdateAttrs:     []string{attrAlarmWebhook, attrWebsocketHistory},
 		MaxAttrBytes:    MaxWebhookBytes,
 		ValidateAttrs:   validateAttrs,
 		NotFoundCode:    api.CodeDONamespaceNotFound,

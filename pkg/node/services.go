@@ -97,6 +97,15 @@ func (r *resources) RenameResource(ctx context.Context, kind catalog.Kind, accou
 	return err
 }
 
+func (r *resources) SetResourceAttrs(ctx context.Context, kind catalog.Kind, account, id string, attrs map[string]string) (catalog.Resource, error) {
+	res, err := (*Node)(r).proposeCatalog(ctx, catalog.Op{Type: catalog.OpSetResourceAttrs,
+		Resource: &catalog.Resource{Kind: kind, AccountID: account, ID: id, Attrs: attrs}})
+	if err != nil {
+		return catalog.Resource{}, err
+	}
+	return *res.Resource, nil
+}
+
 func (r *resources) DeleteResource(ctx context.Context, kind catalog.Kind, account, id string) error {
 	_, err := (*Node)(r).proposeCatalog(ctx, catalog.Op{Type: catalog.OpDeleteResource,
 		Resource: &catalog.Resource{Kind: kind, AccountID: account, ID: id}})

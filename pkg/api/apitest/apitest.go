@@ -131,6 +131,16 @@ func (c *Catalog) RenameResource(_ context.Context, kind catalog.Kind, account, 
 		Resource: &catalog.Resource{Kind: kind, AccountID: account, ID: id, Name: name}}).Err()
 }
 
+// SetResourceAttrs implements api.Resources.
+func (c *Catalog) SetResourceAttrs(_ context.Context, kind catalog.Kind, account, id string, attrs map[string]string) (catalog.Resource, error) {
+	res := c.apply(catalog.Op{Type: catalog.OpSetResourceAttrs,
+		Resource: &catalog.Resource{Kind: kind, AccountID: account, ID: id, Attrs: attrs}})
+	if err := res.Err(); err != nil {
+		return catalog.Resource{}, err
+	}
+	return *res.Resource, nil
+}
+
 // DeleteResource implements api.Resources.
 func (c *Catalog) DeleteResource(_ context.Context, kind catalog.Kind, account, id string) error {
 	return c.apply(catalog.Op{Type: catalog.OpDeleteResource,

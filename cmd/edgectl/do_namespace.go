@@ -10,9 +10,9 @@ import (
 	"github.com/edgeplane/edgeplane/pkg/client"
 )
 
-// newDONamespaceCmd is `edgectl do namespace create|list|delete`.
+// newDONamespaceCmd is `edgectl do namespace create|update|list|delete`.
 func newDONamespaceCmd(a *app, f *doFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "namespace", Aliases: []string{"ns"}, Short: "Create, list and delete Durable Object namespaces"}
+	cmd := &cobra.Command{Use: "namespace", Aliases: []string{"ns"}, Short: "Create, change, list and delete Durable Object namespaces"}
 	var create client.DONamespaceCreate
 	var history int
 	createCmd := &cobra.Command{
@@ -37,6 +37,7 @@ func newDONamespaceCmd(a *app, f *doFlags) *cobra.Command {
 	createCmd.Flags().IntVar(&history, "websocket-history", 0, "messages each WebSocket room keeps and replays to new sockets")
 	cmd.AddCommand(
 		createCmd,
+		newDONamespaceUpdateCmd(a, f),
 		&cobra.Command{
 			Use: "list", Short: "List every namespace of the account", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
@@ -61,6 +62,50 @@ func newDONamespaceCmd(a *app, f *doFlags) *cobra.Command {
 			},
 		},
 	)
+	return cmd
+}
+
+// newDONamespaceUpdateCmd is `edgectl do namespace update NS`: a new alarm
+// webhook or WebSocket history, set without recreating the namespace (which
+// would delete its objects).
+func newDONamespaceUpdateCmd(a *app, f *doFlags) *cobra.Command {
+	var webhook string
+	var history int
+	cmd := &cobra.Command{
+		Use:   "update NS",
+		Short: "Change a namespace's alarm webhook or WebSocket history",
+		Long: "Change a namespace's alarm webhook or WebSocket history; flags not given stay as they are. " +
+			`--alarm-webhook "" removes the webhook (alarms can then no longer be set). The location hint cannot ` +
+			"change: it would move the namespace's objects.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var req client.DONamespaceUpdate
+			if cmd.Flags().Changed("alarm-webhook") {
+				req.AlarmWebhook = &webhook
+			}
+			if cmd.Flags().Changed("websocket-history") {
+				if history < 0 {
+					return fmt.Errorf("--websocket-history must not be negative")
+				}
+				req.WebsocketHistory = &history
+			}
+			if req.AlarmWebhook == nil && req.WebsocketHistory == nil {
+				return fmt.Errorf("nothing to change: give --alarm-webhook or --websocket-history")
+			}
+			return f.withNS(cmd, a, args[0], func(ctx context.Context, d *client.DO, id string) error {
+				ns, err := d.UpdateNamespace(ctx, id, req)
+				if err != nil {
+					return err
+				}
+				if a.jsonOutput() {
+					return writeJSON(a.stdout, ns)
+				}
+				return printDONamespaces(a, []client.DONamespace{ns})
+			})
+		},
+	}
+	cmd.Flags().StringVar(&webhook, "alarm-webhook", "", `new http(s) URL alarms are POSTed to; "" removes it`)
+	cmd.Flags().IntVar(&history, "websocket-history", 0, "messages each WebSocket room keeps and replays (new rooms)")
 	return cmd
 }
 

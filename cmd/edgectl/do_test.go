@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgeplane/edgeplane/internal/testcluster"
+	"github.com/edgeplane/edgeplane/pkg/client"
 )
 
 // doEnv starts a one-node cluster and returns the global flags for it.
@@ -132,6 +133,23 @@ func TestDOCommandsAgainstANode(t *testing.T) {
 	// Alarms need a webhook: refused with the namespace's code otherwise.
 	if _, errOut, code := runKV(t, "", append(g, "do", "alarm", "set", "counters", "room-1", "--in", "1h")...); code == 0 || !strings.Contains(errOut, "alarm_webhook") {
 		t.Fatalf("alarm without webhook: exit %d %q", code, errOut)
+	}
+	// The namespace gets a webhook without being recreated; then alarms work.
+	var upd client.DONamespace
+	jsonOut(t, &upd, append(g, "do", "namespace", "update", "counters", "--alarm-webhook", "http://127.0.0.1:9/later", "--websocket-history", "3")...)
+	if upd.AlarmWebhook != "http://127.0.0.1:9/later" || upd.WebsocketHistory != 3 || upd.Name != "counters" {
+		t.Fatalf("update: %+v", upd)
+	}
+	if _, errOut, code := runKV(t, "", append(g, "do", "namespace", "update", "counters")...); code == 0 || !strings.Contains(errOut, "nothing to change") {
+		t.Fatalf("update without flags: exit %d %q", code, errOut)
+	}
+	if _, errOut, code := runKV(t, "", append(g, "do", "namespace", "update", "counters", "--alarm-webhook", "ftp://x")...); code == 0 || !strings.Contains(errOut, "alarm_webhook") {
+		t.Fatalf("update with a bad webhook: exit %d %q", code, errOut)
+	}
+	var cleared client.DONamespace
+	jsonOut(t, &cleared, append(g, "do", "namespace", "update", "counters", "--alarm-webhook", "")...)
+	if cleared.AlarmWebhook != "" || cleared.WebsocketHistory != 3 {
+		t.Fatalf("webhook removed: %+v", cleared)
 	}
 	jsonOut(t, &ns, append(g, "do", "namespace", "create", "timers", "--alarm-webhook", "http://127.0.0.1:9/alarm")...)
 	var al struct {

@@ -46,6 +46,13 @@ type DONamespaceCreate struct {
 	WebsocketHistory int    `json:"websocket_history,omitempty"`
 }
 
+// DONamespaceUpdate is the body of a namespace PATCH: a nil field stays as
+// it is; an empty AlarmWebhook removes the webhook.
+type DONamespaceUpdate struct {
+	AlarmWebhook     *string `json:"alarm_webhook,omitempty"`
+	WebsocketHistory *int    `json:"websocket_history,omitempty"`
+}
+
 // ObjectRef names an object of a namespace: by name (the id is derived by
 // the server) or by its 64-hex id.
 type ObjectRef struct {
@@ -92,6 +99,16 @@ func (d *DO) CreateNamespace(ctx context.Context, req DONamespaceCreate) (DOName
 	var out DONamespace
 	if _, err := d.c.Do(ctx, http.MethodPost, d.namespacesPath(), req, &out); err != nil {
 		return DONamespace{}, fmt.Errorf("create durable object namespace %q: %w", req.Name, err)
+	}
+	return out, nil
+}
+
+// UpdateNamespace changes namespace id's alarm webhook or WebSocket
+// history and returns it as changed.
+func (d *DO) UpdateNamespace(ctx context.Context, id string, req DONamespaceUpdate) (DONamespace, error) {
+	var out DONamespace
+	if _, err := d.c.Do(ctx, http.MethodPatch, d.nsPath(id), req, &out); err != nil {
+		return DONamespace{}, fmt.Errorf("update durable object namespace %s: %w", id, err)
 	}
 	return out, nil
 }

@@ -136,7 +136,7 @@ const (
 	// query (a Durable Object namespace's alarm webhook) is longer than a
 	// name.
 	maxAttrValueBytes = 2048
-	maxAttrs     = 16
+	maxAttrs          = 16
 )
 
 // Validate checks an operation's shape before it is proposed (and again on

@@ -149,6 +149,11 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if opts.TLS {
 		c.scheme = "https"
 	}
+	// The test's temporary directory is removed by a cleanup its first
+	// TempDir call registers. Cleanups run last-in first-out: registered
+	// after stopAll, the removal ran while the nodes still wrote there
+	// ("directory not empty", now and then).
+	_ = t.TempDir()
 	t.Cleanup(c.stopAll)
 	if opts.BootstrapExpect >= 2 {
 		c.startFounders(opts.Nodes)

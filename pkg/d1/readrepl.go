@@ -1,11 +1,9 @@
 package d1
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
@@ -101,25 +99,13 @@ func (m *Module) readReplicationHandler(w http.ResponseWriter, r *http.Request) 
 // setAttrs merges attrs into the database's catalog entry through Raft;
 // it returns once this node applied the change.
 func (m *Module) setAttrs(r *http.Request, account, id string, attrs map[string]string) error {
-	op := catalog.Op{Type: catalog.OpSetResourceAttrs, At: time.Now().UTC(),
+	op := catalog.Op{Type: catalog.OpSetResourceAttrs,
 		Resource: &catalog.Resource{Kind: catalog.KindD1Database, AccountID: account, ID: id, Attrs: attrs}}
 	if err := op.Validate(); err != nil {
 		return api.BadRequest(api.CodeBadRequest, "%v", err)
 	}
-	payload, err := op.Encode()
-	if err != nil {
-		return err
-	}
-	out, err := m.deps.Propose(r.Context(), replication.EncodeCommand(replication.CommandCatalog, payload))
-	if err != nil {
+	if _, err := replication.ProposeCatalog(r.Context(), m.deps.Propose, op); err != nil {
 		return fmt.Errorf("d1 set %s of %s: %w", strings.Join(mapKeys(attrs), ","), id, err)
-	}
-	var res catalog.Result
-	if err := json.Unmarshal(out, &res); err != nil {
-		return fmt.Errorf("d1 set attributes of %s: %w", id, err)
-	}
-	if err := res.Err(); err != nil {
-		return fmt.Errorf("d1 set attributes of %s: %w", id, err)
 	}
 	return nil
 }

@@ -26,22 +26,7 @@ func (n *Node) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
 // proposeCatalog commits one catalog operation and returns its result,
 // with refused operations as errors wrapping catalog's sentinels.
 func (n *Node) proposeCatalog(ctx context.Context, op catalog.Op) (catalog.Result, error) {
-	if op.At.IsZero() {
-		op.At = time.Now().UTC()
-	}
-	payload, err := op.Encode()
-	if err != nil {
-		return catalog.Result{}, err
-	}
-	out, err := n.Propose(ctx, replication.EncodeCommand(replication.CommandCatalog, payload))
-	if err != nil {
-		return catalog.Result{}, fmt.Errorf("catalog %s: %w", op.Type, err)
-	}
-	res, err := catalog.DecodeResult(out)
-	if err != nil {
-		return res, err
-	}
-	return res, res.Err()
+	return replication.ProposeCatalog(ctx, n.Propose, op)
 }
 
 // initLoop makes sure the catalog has its default account (and the

@@ -132,7 +132,7 @@ func (e *edgeParts) roomConfig(_ context.Context, obj string) (wsroom.RoomConfig
 	if !ok {
 		return wsroom.RoomConfig{}, wsroom.ErrMoved
 	}
-	keep := min(WebsocketHistory(ns), wsroom.MaxHistory)
+	keep := WebsocketHistory(ns)
 	if keep == 0 {
 		return wsroom.RoomConfig{}, nil
 	}

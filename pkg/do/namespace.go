@@ -10,6 +10,7 @@ import (
 
 	"github.com/edgeplane/edgeplane/pkg/api"
 	"github.com/edgeplane/edgeplane/pkg/catalog"
+	"github.com/edgeplane/edgeplane/pkg/do/wsroom"
 )
 
 // Namespace attributes, kept in the catalog resource's Attrs.
@@ -47,7 +48,7 @@ func NamespaceKind() api.ResourceKind {
 		MaxAttrBytes:    MaxWebhookBytes,
 		ValidateAttrs:   validateAttrs,
 		NotFoundCode:    api.CodeDONamespaceNotFound,
-		NotFoundMessage: "durable object namespace not found",
+		NotFoundMessage: nsNotFoundMessage,
 		View:            func(r catalog.Resource) any { return NamespaceView(r) },
 	}
 }
@@ -60,13 +61,13 @@ func NamespaceView(r catalog.Resource) Namespace {
 }
 
 // WebsocketHistory is how many messages a namespace's rooms replay to a
-// new socket (0 when unset or not a number).
+// new socket (0 when unset or not a number, at most MaxWebsocketHistory).
 func WebsocketHistory(r catalog.Resource) int {
 	n, err := strconv.Atoi(r.Attrs[attrWebsocketHistory])
 	if err != nil || n < 0 {
 		return 0
 	}
-	return n
+	return min(n, MaxWebsocketHistory)
 }
 
 // AlarmWebhook is the namespace's alarm webhook URL ("" when none).
@@ -78,8 +79,8 @@ const (
 	MaxWebhookBytes = 2048
 	// MaxLocationHintBytes bounds location_hint (a region name).
 	MaxLocationHintBytes = 64
-	// MaxWebsocketHistory bounds websocket_history.
-	MaxWebsocketHistory = 1000
+	// MaxWebsocketHistory bounds websocket_history: what a room can keep.
+	MaxWebsocketHistory = wsroom.MaxHistory
 )
 
 // validateAttrs checks a namespace's attributes: location_hint a region
@@ -104,7 +105,11 @@ func validateAttrs(attrs map[string]string) error {
 	return nil
 }
 
+// nsNotFoundMessage answers an unknown namespace, on the namespace routes
+// (NamespaceKind) and the object routes alike.
+const nsNotFoundMessage = "durable object namespace not found"
+
 func nsNotFound() *api.HTTPError {
 	return &api.HTTPError{Status: http.StatusNotFound, Code: api.CodeDONamespaceNotFound,
-		Message: "durable object namespace not found", Err: api.ErrNotFound}
+		Message: nsNotFoundMessage, Err: api.ErrNotFound}
 }

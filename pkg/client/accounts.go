@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/edgeplane/edgeplane/pkg/wire"
 )
@@ -21,20 +20,7 @@ func (c *Client) CreateAccount(ctx context.Context, name string) (wire.Account, 
 
 // ListAccounts lists every account the token reaches.
 func (c *Client) ListAccounts(ctx context.Context) ([]wire.Account, error) {
-	all := []wire.Account{}
-	for page := 1; page <= maxListPages; page++ {
-		var got []wire.Account
-		q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {"50"}}
-		info, err := c.Do(ctx, http.MethodGet, "/client/v4/accounts?"+q.Encode(), nil, &got)
-		if err != nil {
-			return nil, fmt.Errorf("list accounts: %w", err)
-		}
-		all = append(all, got...)
-		if len(got) == 0 || info == nil || len(all) >= info.TotalCount {
-			break
-		}
-	}
-	return all, nil
+	return listAll[wire.Account](ctx, c, "accounts", "/client/v4/accounts", nil, 50)
 }
 
 // GetAccount returns one account.

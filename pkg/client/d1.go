@@ -6,7 +6,6 @@ import (
 	"github.com/edgeplane/edgeplane/pkg/wire"
 	"net/http"
 	"net/url"
-	"strconv"
 )
 
 // D1 is the D1 API of one account.
@@ -50,19 +49,7 @@ func (d *D1) Create(ctx context.Context, name, hint string) (D1Database, error) 
 
 // List returns every database of the account, by name.
 func (d *D1) List(ctx context.Context) ([]D1Database, error) {
-	all := []D1Database{}
-	for page := 1; page <= maxNamespacePages; page++ {
-		var got []D1Database
-		q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {"100"}, "order": {"name"}}
-		if _, err := d.c.Do(ctx, http.MethodGet, d.path("?"+q.Encode()), nil, &got); err != nil {
-			return nil, fmt.Errorf("list d1 databases: %w", err)
-		}
-		all = append(all, got...)
-		if len(got) < 100 {
-			return all, nil
-		}
-	}
-	return nil, fmt.Errorf("list d1 databases: %w: too many pages", ErrBadResponse)
+	return listAll[D1Database](ctx, d.c, "d1 databases", d.path(""), url.Values{"order": {"name"}}, 100)
 }
 
 // Get returns one database.

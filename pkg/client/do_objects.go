@@ -115,20 +115,8 @@ func (d *DO) UpdateNamespace(ctx context.Context, id string, req DONamespaceUpda
 
 // ListNamespaces returns every namespace of the account, by name.
 func (d *DO) ListNamespaces(ctx context.Context) ([]DONamespace, error) {
-	all := []DONamespace{}
-	for page := 1; page <= maxNamespacePages; page++ {
-		q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(namespacePageSize)},
-			"order": {"name"}, "direction": {"asc"}}
-		var got []DONamespace
-		if _, err := d.c.Do(ctx, http.MethodGet, d.namespacesPath()+"?"+q.Encode(), nil, &got); err != nil {
-			return nil, fmt.Errorf("list durable object namespaces: %w", err)
-		}
-		all = append(all, got...)
-		if len(got) < namespacePageSize {
-			return all, nil
-		}
-	}
-	return nil, fmt.Errorf("list durable object namespaces: %w: more than %d pages", ErrBadResponse, maxNamespacePages)
+	return listAll[DONamespace](ctx, d.c, "durable object namespaces", d.namespacesPath(),
+		url.Values{"order": {"name"}, "direction": {"asc"}}, namespacePageSize)
 }
 
 // GetNamespace returns namespace id.

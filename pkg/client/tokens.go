@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/authz"
 	"github.com/edgeplane/edgeplane/pkg/wire"
 )
-
-// maxListPages bounds the paging of ListTokens and ListAccounts.
-const maxListPages = 10_000
 
 // PermissionGroup is one element of GET /client/v4/user/tokens/permission_groups.
 type PermissionGroup struct {
@@ -108,20 +104,7 @@ func (c *Client) CreateToken(ctx context.Context, body *authz.Token) (wire.Token
 
 // ListTokens lists every token the caller manages.
 func (c *Client) ListTokens(ctx context.Context) ([]wire.Token, error) {
-	all := []wire.Token{}
-	for page := 1; page <= maxListPages; page++ {
-		var got []wire.Token
-		q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {"50"}}
-		info, err := c.Do(ctx, http.MethodGet, "/client/v4/user/tokens?"+q.Encode(), nil, &got)
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		all = append(all, got...)
-		if len(got) == 0 || info == nil || len(all) >= info.TotalCount {
-			break
-		}
-	}
-	return all, nil
+	return listAll[wire.Token](ctx, c, "tokens", "/client/v4/user/tokens", nil, 50)
 }
 
 // GetToken returns one token, without its value.

@@ -1,12 +1,10 @@
 package node
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 
 	"github.com/edgeplane/edgeplane/pkg/router"
 	"github.com/edgeplane/edgeplane/pkg/tlsutil"
@@ -142,82 +140,22 @@ func (n *Node) poolCredentials() func(addr string) credentials.TransportCredenti
 }
 
 // raftStreamLayer wraps the fault-injecting stream layer in mutual TLS
-// when configured; the dialer checks the node id gossip gives the address.
+// when configured: the dialer checks the node id gossip gives the address,
+// and accepted connections must come from live members, as RequireMember
+// asks of gRPC callers (a certificate from the cluster CA is not enough
+// once its node has left, or was never in).
 func (n *Node) raftStreamLayer() func(net.Listener, net.Addr) raft.StreamLayer {
 	if n.tls == nil {
 		return n.net.RaftStreamLayer
 	}
 	resolve := func(addr raft.ServerAddress) (string, bool) { return n.memberByAddr(string(addr), false) }
-	wrap := tlsutil.RaftStreamLayerFunc(n.tls, resolve, n.net.RaftStreamLayer)
-	return func(ln net.Listener, advertise net.Addr) raft.StreamLayer {
-		return &memberRaftLayer{StreamLayer: wrap(ln, advertise), isMember: n.isMember}
-	}
-}
-
-// memberRaftLayer refuses accepted Raft connections from nodes that are
-// not live members, as RequireMember does for gRPC: a certificate from the
-// cluster CA is not enough once its node has left (or was never in).
-type memberRaftLayer struct {
-	raft.StreamLayer
-	isMember func(string) bool
-}
-
-func (l *memberRaftLayer) Accept() (net.Conn, error) {
-	c, err := l.StreamLayer.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &memberConn{Conn: c, isMember: l.isMember}, nil
-}
-
-// memberConn checks the peer's node id after the TLS handshake, before
-// the first byte is read or written.
-type memberConn struct {
-	net.Conn
-	isMember func(string) bool
-	once     sync.Once
-	err      error
-}
-
-type handshaker interface {
-	HandshakeContext(context.Context) error
-	ConnectionState() tls.ConnectionState
-}
-
-func (c *memberConn) check() error {
-	c.once.Do(func() {
-		h, ok := c.Conn.(handshaker)
-		if !ok {
-			c.err = errors.New("raft: accepted connection is not TLS")
-		} else {
-			ctx, cancel := context.WithTimeout(context.Background(), tlsutil.DefaultRaftHandshakeTimeout)
-			defer cancel()
-			if c.err = h.HandshakeContext(ctx); c.err == nil {
-				var id tlsutil.Identity
-				if id, c.err = tlsutil.PeerIdentity(h.ConnectionState()); c.err == nil && (!id.IsNode() || !c.isMember(id.Name)) {
-					c.err = fmt.Errorf("raft: %s is not a member of this cluster", id)
-				}
-			}
+	admit := func(id tlsutil.Identity) error {
+		if !id.IsNode() || !n.isMember(id.Name) {
+			return fmt.Errorf("raft: %s is not a member of this cluster", id)
 		}
-		if c.err != nil {
-			_ = c.Conn.Close()
-		}
-	})
-	return c.err
-}
-
-func (c *memberConn) Read(b []byte) (int, error) {
-	if err := c.check(); err != nil {
-		return 0, err
+		return nil
 	}
-	return c.Conn.Read(b)
-}
-
-func (c *memberConn) Write(b []byte) (int, error) {
-	if err := c.check(); err != nil {
-		return 0, err
-	}
-	return c.Conn.Write(b)
+	return tlsutil.RaftStreamLayerFunc(n.tls, resolve, admit, n.net.RaftStreamLayer)
 }
 
 // httpListener is the API listener, behind TLS when configured.

@@ -21,6 +21,9 @@ type RaftStreamLayer struct {
 	server  *tls.Config
 	// handshakeTimeout bounds the handshake of accepted connections.
 	handshakeTimeout time.Duration
+	// admit, when set, decides on the peer of an accepted connection once
+	// its certificate checked out.
+	admit func(Identity) error
 }
 
 // DefaultRaftHandshakeTimeout bounds the TLS handshake of a connection
@@ -36,16 +39,20 @@ var _ raft.StreamLayer = (*RaftStreamLayer)(nil)
 // handshake within the timeout and checks the server is a node of the
 // cluster and, when resolve knows which node address belongs to, that
 // node. resolve may be nil or answer false for unknown addresses: then
-// only the CA is checked.
-func NewRaftStreamLayer(inner raft.StreamLayer, r *Reloader, resolve func(addr raft.ServerAddress) (nodeID string, ok bool)) *RaftStreamLayer {
+// only the CA is checked. admit, when not nil, also decides on the peer of
+// each accepted connection (a node that left the cluster keeps a valid
+// certificate): an error closes the connection.
+func NewRaftStreamLayer(inner raft.StreamLayer, r *Reloader, resolve func(addr raft.ServerAddress) (nodeID string, ok bool),
+	admit func(Identity) error) *RaftStreamLayer {
 	return &RaftStreamLayer{inner: inner, r: r, resolve: resolve, server: r.serverConfig(true),
-		handshakeTimeout: DefaultRaftHandshakeTimeout}
+		handshakeTimeout: DefaultRaftHandshakeTimeout, admit: admit}
 }
 
 // RaftStreamLayerFunc adapts NewRaftStreamLayer to the shape of
 // consensus.Config.StreamLayer: wrap builds the inner layer from the
 // listener (nil wrap means plain TCP).
-func RaftStreamLayerFunc(r *Reloader, resolve func(raft.ServerAddress) (string, bool), wrap func(ln net.Listener, advertise net.Addr) raft.StreamLayer) func(net.Listener, net.Addr) raft.StreamLayer {
+func RaftStreamLayerFunc(r *Reloader, resolve func(raft.ServerAddress) (string, bool), admit func(Identity) error,
+	wrap func(ln net.Listener, advertise net.Addr) raft.StreamLayer) func(net.Listener, net.Addr) raft.StreamLayer {
 	return func(ln net.Listener, advertise net.Addr) raft.StreamLayer {
 		var inner raft.StreamLayer
 		if wrap != nil {
@@ -53,7 +60,7 @@ func RaftStreamLayerFunc(r *Reloader, resolve func(raft.ServerAddress) (string, 
 		} else {
 			inner = &tcpLayer{Listener: ln, advertise: advertise}
 		}
-		return NewRaftStreamLayer(inner, r, resolve)
+		return NewRaftStreamLayer(inner, r, resolve, admit)
 	}
 }
 
@@ -66,13 +73,15 @@ func (l *RaftStreamLayer) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &serverConn{Conn: tls.Server(c, l.server), timeout: l.handshakeTimeout}, nil
+	return &serverConn{Conn: tls.Server(c, l.server), timeout: l.handshakeTimeout, admit: l.admit}, nil
 }
 
-// serverConn is an accepted connection whose handshake is bounded in time.
+// serverConn is an accepted connection whose handshake is bounded in time
+// and whose peer passes admit.
 type serverConn struct {
 	*tls.Conn
 	timeout time.Duration
+	admit   func(Identity) error
 	once    sync.Once
 	err     error
 }
@@ -81,7 +90,14 @@ func (c *serverConn) handshake() error {
 	c.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 		defer cancel()
-		if c.err = c.Conn.HandshakeContext(ctx); c.err != nil {
+		c.err = c.Conn.HandshakeContext(ctx)
+		if c.err == nil && c.admit != nil {
+			var id Identity
+			if id, c.err = PeerIdentity(c.Conn.ConnectionState()); c.err == nil {
+				c.err = c.admit(id)
+			}
+		}
+		if c.err != nil {
 			_ = c.Conn.Close()
 		}
 	})

@@ -17,7 +17,7 @@ func raftLayer(t *testing.T, r *Reloader, resolve func(raft.ServerAddress) (stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := RaftStreamLayerFunc(r, resolve, nil)(ln, nil).(*RaftStreamLayer)
+	l := RaftStreamLayerFunc(r, resolve, nil, nil)(ln, nil).(*RaftStreamLayer)
 	t.Cleanup(func() { _ = l.Close() })
 	return l
 }

@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -42,5 +43,21 @@ func TestSetResourceAttrs(t *testing.T) {
 	res := c.Apply(6, Op{Type: OpSetResourceAttrs, At: t0, Resource: &Resource{Kind: KindD1Database, AccountID: "acc", ID: "nope", Attrs: map[string]string{"k": "v"}}})
 	if !errors.Is(res.Err(), ErrNotFound) {
 		t.Fatalf("unknown resource: %+v", res)
+	}
+}
+
+// An attribute value at the limit passes the log's own check and one byte
+// more is refused there, whoever proposed it: the API's per-kind limits
+// (a DO webhook of 2,048 bytes) are not the only guard.
+func TestAttributeValueLimitInTheLog(t *testing.T) {
+	for _, tc := range []struct {
+		n  int
+		ok bool
+	}{{maxAttrValueBytes, true}, {maxAttrValueBytes + 1, false}} {
+		op := Op{Type: OpSetResourceAttrs, At: t0, Resource: &Resource{Kind: KindDONamespace, AccountID: "acc", ID: "ns1",
+			Attrs: map[string]string{"alarm_webhook": strings.Repeat("h", tc.n)}}}
+		if err := op.Validate(); (err == nil) != tc.ok {
+			t.Fatalf("a value of %d bytes: %v", tc.n, err)
+		}
 	}
 }

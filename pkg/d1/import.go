@@ -106,7 +106,7 @@ func (m *Module) importInit(r *http.Request, account, id string, req wire.D1Impo
 		return wire.D1ImportResponse{}, fmt.Errorf("d1 import init %s: %w", id, err)
 	}
 	path := "/d1/files/" + m.deps.NodeID + "/upload/" + name
-	return wire.D1ImportResponse{Success: true, Type: "import", Messages: []string{}, Filename: name,
+	return wire.D1ImportResponse{Success: true, Type: "import", Messages: []string{}, Filename: uploadName(m.deps.NodeID, name),
 		UploadURL: m.files.signedURL(baseURL(r), path)}, nil
 }
 
@@ -172,10 +172,16 @@ func (m *Module) uploadHandler(w http.ResponseWriter, r *http.Request) {
 
 // importIngest applies an uploaded file as one command.
 func (m *Module) importIngest(ctx context.Context, account, id string, req wire.D1ImportRequest) (wire.D1ImportResponse, error) {
-	if !fileNameRE.MatchString(req.Filename) {
-		return wire.D1ImportResponse{}, importNotFound("no import upload %q on this node", req.Filename)
+	node, file, ok := parseUploadName(req.Filename)
+	if !ok {
+		return wire.D1ImportResponse{}, importNotFound("no import upload %q: not a filename init answered", req.Filename)
 	}
-	meta, err := m.uploadMetaOf(req.Filename)
+	if node != "" && node != m.deps.NodeID {
+		// Placement forwards it there; this is a request that already took
+		// its one hop.
+		return wire.D1ImportResponse{}, importNotFound("import upload %s is on node %s, not on this node", req.Filename, node)
+	}
+	meta, err := m.uploadMetaOf(file)
 	if err != nil {
 		return wire.D1ImportResponse{}, err
 	}
@@ -185,7 +191,7 @@ func (m *Module) importIngest(ctx context.Context, account, id string, req wire.
 	if strings.ToLower(req.Etag) != meta.Etag {
 		return wire.D1ImportResponse{}, checksumMismatch("etag %q is not the one the import was initialized with", req.Etag)
 	}
-	path := m.files.path("upload", req.Filename)
+	path := m.files.path("upload", file)
 	// Taking the file makes a concurrent ingest of it find nothing.
 	taken := path + ".ingest"
 	if err := os.Rename(path, taken); err != nil {
@@ -193,7 +199,7 @@ func (m *Module) importIngest(ctx context.Context, account, id string, req wire.
 	}
 	defer func() {
 		_ = os.Remove(taken)
-		_ = os.Remove(m.files.path("upload", req.Filename+".json"))
+		_ = os.Remove(m.files.path("upload", file+".json"))
 	}()
 	st, err := os.Stat(taken)
 	if err != nil {

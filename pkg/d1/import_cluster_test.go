@@ -35,9 +35,10 @@ func rawDo(t *testing.T, method, target string, body []byte) (int, http.Header, 
 	return resp.StatusCode, resp.Header, b
 }
 
-// clusterImport runs init, upload and ingest through member m and returns
-// ingest's reply.
-func clusterImport(t *testing.T, cl client, m *testcluster.Member, base, db, text string) reply {
+// clusterImport runs init and the upload through member m, ingest through
+// member ingest (forwarded to m, which holds the upload, when they differ),
+// and returns ingest's reply.
+func clusterImport(t *testing.T, cl client, m, ingest *testcluster.Member, base, db, text string) reply {
 	t.Helper()
 	sum := md5.Sum([]byte(text))
 	etag := hex.EncodeToString(sum[:])
@@ -47,9 +48,12 @@ func clusterImport(t *testing.T, cl client, m *testcluster.Member, base, db, tex
 	if status != http.StatusOK || hdr.Get("ETag") != `"`+etag+`"` {
 		t.Fatalf("upload: %d %s", status, body)
 	}
-	r, err := cl.do(m, http.MethodPost, base+"/"+db+"/import", map[string]string{"action": "ingest", "etag": etag, "filename": init.Filename})
+	r, err := cl.do(ingest, http.MethodPost, base+"/"+db+"/import", map[string]string{"action": "ingest", "etag": etag, "filename": init.Filename})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if by := r.header.Get("X-Edge-Served-By"); r.status != http.StatusServiceUnavailable && by != m.ID {
+		t.Fatalf("ingest sent to %s of an upload on %s: served by %q (%d %+v)", ingest.ID, m.ID, by, r.status, r.env.Errors)
 	}
 	return r
 }
@@ -58,7 +62,8 @@ func clusterImport(t *testing.T, cl client, m *testcluster.Member, base, db, tex
 // follower that fails at its last statement changes nothing on any
 // replica; an export from one node imported through another gives the
 // same tables on all three; the signed download URL of one node works
-// when sent to another (forwarded to the node that holds the file).
+// when sent to another, and an ingest sent to a node other than init's is
+// served (both forwarded to the node that holds the file).
 func TestImportAcrossTheCluster(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3})
 	cl := client{t, c}
@@ -77,14 +82,14 @@ func TestImportAcrossTheCluster(t *testing.T) {
 	}
 	bad.WriteString("INSERT INTO t(id) VALUES (1);\n") // duplicate key
 	for _, m := range []*testcluster.Member{c.Member(1), c.Member(2)} {
-		r := clusterImport(t, cl, m, base, src.UUID, bad.String())
+		r := clusterImport(t, cl, m, m, base, src.UUID, bad.String())
 		// 503: the outcome is unknown (leadership moved while committing,
 		// on a loaded machine); this import fails wherever it applies, so
 		// running it again is safe.
 		for i := 0; i < 5 && r.status == http.StatusServiceUnavailable; i++ {
 			t.Logf("failing import via %s: 503 %+v; again", m.ID, r.env.Errors)
 			time.Sleep(500 * time.Millisecond)
-			r = clusterImport(t, cl, m, base, src.UUID, bad.String())
+			r = clusterImport(t, cl, m, m, base, src.UUID, bad.String())
 		}
 		if r.status != http.StatusBadRequest || len(r.env.Errors) != 1 || r.env.Errors[0].Code != 7500 {
 			t.Fatalf("failing import via %s: %d %+v", m.ID, r.status, r.env.Errors)
@@ -105,13 +110,14 @@ func TestImportAcrossTheCluster(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(string(dump), "INSERT INTO \"t\"") {
 		t.Fatalf("download through another node: %d %s", status, dump)
 	}
-	r := clusterImport(t, cl, c.Member(1), base, dst.UUID, string(dump))
+	// Init (and the upload) on member 1, ingest sent to member 2.
+	r := clusterImport(t, cl, c.Member(1), c.Member(2), base, dst.UUID, string(dump))
 	if r.status == http.StatusServiceUnavailable {
 		// Outcome unknown: applied everywhere or nowhere. Once the
 		// replicas agree, import again only if it was not applied.
 		t.Logf("import: 503 %+v", r.env.Errors)
 		if len(userTables(waitConverged(t, c, dst.UUID))) == 0 {
-			r = clusterImport(t, cl, c.Member(1), base, dst.UUID, string(dump))
+			r = clusterImport(t, cl, c.Member(1), c.Member(2), base, dst.UUID, string(dump))
 		} else {
 			r.status = http.StatusOK
 		}

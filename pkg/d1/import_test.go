@@ -157,7 +157,11 @@ func TestImportLimits(t *testing.T) {
 
 	// A file that cannot fit one command is refused before it is read.
 	init = big.importInit(bid, md5hex(""))
-	path := big.m.files.path("upload", init.Filename)
+	_, local, ok := parseUploadName(init.Filename)
+	if !ok {
+		t.Fatalf("init answered filename %q", init.Filename)
+	}
+	path := big.m.files.path("upload", local)
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)

@@ -246,6 +246,7 @@ func (b *batch) commit(res []applyResult) {
 	moved := false
 	for _, t := range b.open {
 		if t.begun {
+			t.d.committing.Store(t.last) // before COMMIT: see database.read
 			err := t.d.exec(ctx, metaUpsert, int64(t.last), t.now)
 			if err == nil {
 				err = t.d.exec(ctx, "COMMIT")

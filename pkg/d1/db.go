@@ -46,6 +46,10 @@ type database struct {
 	budget  *stepBudget // counts the instructions of wc's commands
 	r       *sql.DB
 	applied atomic.Uint64 // index of the last entry applied
+	// committing is the index of the newest transaction the apply loop
+	// began to commit: stored before its COMMIT, so it is never older than
+	// what a read transaction that began earlier sees (see read).
+	committing atomic.Uint64
 	// acked is the index of the newest write this node answered for the
 	// database. A write sent to a follower is answered with the leader's
 	// result, before this node applied it; reads here wait until applied
@@ -123,6 +127,7 @@ func openDatabase(wd *writeDriver, dir, id string, maxBytes int64) (*database, e
 		return fail(err)
 	}
 	d.applied.Store(uint64(applied))
+	d.committing.Store(uint64(applied))
 	d.lastNow = now
 	d.r, err = sql.Open("sqlite", d.path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=foreign_keys(1)")
 	if err != nil {

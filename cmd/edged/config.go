@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/api"
+	"github.com/edgeplane/edgeplane/pkg/d1"
 	"github.com/edgeplane/edgeplane/pkg/kv"
 	"github.com/edgeplane/edgeplane/pkg/node"
 	"github.com/edgeplane/edgeplane/pkg/services"
@@ -56,6 +57,11 @@ type options struct {
 	requestTimeout   time.Duration
 	kvMaxNamespaces  int
 	kvNamespaceQuota int64
+	// D1 settings a node may hold alone. The database size cap and the
+	// write budget are not among them: every replica applies them to the
+	// same writes, so they must be equal cluster-wide (d1.Options).
+	d1MaxImportBytes int64
+	d1QueryTimeout   time.Duration
 }
 
 func defaultNodeID() string {
@@ -108,6 +114,8 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.requestTimeout, "request-timeout", api.DefaultRequestTimeout, "base of a request's deadline (plus 1 s per MiB of the route's body limit)")
 	fs.IntVar(&o.kvMaxNamespaces, "kv-max-namespaces", kv.DefaultMaxNamespacesPerAccount, "KV namespaces per account")
 	fs.Int64Var(&o.kvNamespaceQuota, "kv-namespace-quota", kv.DefaultNamespaceQuotaBytes, "approximate bytes of keys, values and metadata one KV namespace may hold")
+	fs.Int64Var(&o.d1MaxImportBytes, "d1-max-import-bytes", d1.DefaultMaxImportBytes, "bytes of one D1 import upload this node accepts")
+	fs.DurationVar(&o.d1QueryTimeout, "d1-query-timeout", d1.MaxQueryDuration, "a D1 read on this node is cancelled after this long (at most 30s)")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout,
 		"on SIGTERM, how long a graceful leave may take before edged exits anyway (a second signal exits at once)")
@@ -171,6 +179,12 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (*op
 		}
 	})
 	o.gcPercentSet = set["gc-percent"] || getenv("EDGE_GC_PERCENT") != "" || file["gc-percent"] != nil
+	if o.d1MaxImportBytes <= 0 {
+		errs = append(errs, fmt.Errorf("--d1-max-import-bytes %d: must be positive", o.d1MaxImportBytes))
+	}
+	if o.d1QueryTimeout <= 0 || o.d1QueryTimeout > d1.MaxQueryDuration {
+		errs = append(errs, fmt.Errorf("--d1-query-timeout %v: must be above 0 and at most %v", o.d1QueryTimeout, d1.MaxQueryDuration))
+	}
 	return o, errors.Join(errs...)
 }
 
@@ -194,9 +208,10 @@ func (o *options) nodeConfig() (node.Config, error) {
 		AdvertiseAddr: o.advertiseAddr, Voters: o.voters, AdminToken: o.adminToken, BootstrapExpect: o.bootstrapExpect,
 		AccountID: o.accountID, RegionLatency: o.regionLatency, AccessLog: o.accessLog,
 		Timing: node.Timing{DeadServerGrace: o.deadServerGrace},
-		Services: services.Builtin(services.Options{KV: kv.Options{
-			MaxNamespacesPerAccount: o.kvMaxNamespaces, NamespaceQuotaBytes: o.kvNamespaceQuota,
-		}}),
+		Services: services.Builtin(services.Options{
+			KV: kv.Options{MaxNamespacesPerAccount: o.kvMaxNamespaces, NamespaceQuotaBytes: o.kvNamespaceQuota},
+			D1: d1.Options{MaxImportBytes: o.d1MaxImportBytes, QueryTimeout: o.d1QueryTimeout},
+		}),
 		MaxConns: o.maxConns,
 		HTTPLimits: api.Limits{
 			MaxInFlight: o.maxInFlight, RatePerToken: o.rateLimit, RateBurst: o.rateBurst,

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/edgeplane/edgeplane/pkg/d1"
 )
 
 func TestOptionPrecedenceFlagsEnvFileDefaults(t *testing.T) {
@@ -53,6 +55,9 @@ func TestOptionErrors(t *testing.T) {
 		"missing file":     {"--config", filepath.Join(dir, "missing.yaml")},
 		"stray argument":   {"extra"},
 		"bad duration":     {"--region-latency", "soon"},
+		"no import bytes":  {"--d1-max-import-bytes", "0"},
+		"no query time":    {"--d1-query-timeout", "0s"},
+		"query over 30s":   {"--d1-query-timeout", "30.001s"},
 	} {
 		if _, err := parseOptions(args, none, io.Discard); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -68,5 +73,24 @@ func TestOptionErrors(t *testing.T) {
 	o, _ = parseOptions([]string{"--gossip-key", "c2hvcnQ="}, none, io.Discard)
 	if _, err := o.nodeConfig(); err == nil {
 		t.Error("5-byte gossip key accepted")
+	}
+}
+
+// The D1 settings a node may hold alone reach the service, at their edges.
+func TestD1Options(t *testing.T) {
+	env := map[string]string{"EDGE_D1_MAX_IMPORT_BYTES": "1"}
+	o, err := parseOptions([]string{"--d1-query-timeout", "30s"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.d1MaxImportBytes != 1 || o.d1QueryTimeout != 30*time.Second {
+		t.Errorf("d1 options %d %v", o.d1MaxImportBytes, o.d1QueryTimeout)
+	}
+	o, err = parseOptions(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.d1MaxImportBytes != d1.DefaultMaxImportBytes || o.d1QueryTimeout != d1.MaxQueryDuration {
+		t.Errorf("d1 defaults %d %v", o.d1MaxImportBytes, o.d1QueryTimeout)
 	}
 }

@@ -12,6 +12,7 @@ import (
 // Options tunes the built-in services; zero values take their defaults.
 type Options struct {
 	KV kv.Options
+	D1 d1.Options
 	DO do.Options
 }
 
@@ -19,7 +20,7 @@ type Options struct {
 func Builtin(o Options) []service.Factory {
 	return []service.Factory{
 		kv.Factory(o.KV),
-		d1.Factory(d1.Options{}),
+		d1.Factory(o.D1),
 		do.Factory(o.DO),
 	}
 }

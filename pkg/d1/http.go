@@ -96,7 +96,7 @@ func (m *Module) Routes() []service.Route {
 		{Pattern: "POST " + dbBase + "/raw", MaxBody: MaxBodyBytes, Placement: router.PerRequest(m.placeQuery), Handler: m.primaryReads(m.handler(true))},
 		// Export, import and read replication (export.go, import.go, readrepl.go).
 		{Pattern: "POST " + dbBase + "/export", Access: service.AccessRead, Placement: router.Here(), Handler: http.HandlerFunc(m.exportHandler)},
-		{Pattern: "POST " + dbBase + "/import", Placement: router.AtNearest(m.importHolder), Handler: http.HandlerFunc(m.importHandler)},
+		{Pattern: "POST " + dbBase + "/import", Placement: router.AtNearest(m.importHolder).Within(WriteWait), Handler: http.HandlerFunc(m.importHandler)},
 		{Pattern: "PUT " + dbBase, Placement: router.Here(), Handler: http.HandlerFunc(m.readReplicationHandler)},
 		{Pattern: "PATCH " + dbBase, Placement: router.Here(), Handler: http.HandlerFunc(m.readReplicationHandler)},
 		{Pattern: downloadPattern, Access: api.AccessSigned, Placement: router.AtNearest(nodeHolder), Handler: http.HandlerFunc(m.downloadHandler)},
@@ -109,7 +109,7 @@ func (m *Module) Routes() []service.Route {
 // replication is disabled, and every other request where it arrived.
 func (m *Module) placeQuery(r *http.Request) router.Placement {
 	if strongRequest(r) || !m.replicaReads(r.PathValue("account_id"), r.PathValue("database_id")) {
-		return router.AtLeader()
+		return router.AtLeader().Within(WriteWait) // a write, or a strong read: StrongReadWait + MaxQueryDuration
 	}
 	return router.Here()
 }

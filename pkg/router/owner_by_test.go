@@ -63,3 +63,40 @@ func TestAtOwnerBy(t *testing.T) {
 		t.Fatalf("owner error: %d, want 400", rec.Code)
 	}
 }
+
+// TestPlacementWithinSetsTheForwardDeadline: a forwarded request without a
+// deadline gets the route's Within, else the forwarder's default, and the
+// serving node's handler sees it.
+func TestPlacementWithinSetsTheForwardDeadline(t *testing.T) {
+	left := make(chan time.Duration, 1)
+	addr := startNode(t, &fakeBackend{info: &edgev1.InfoResponse{NodeId: "n2"},
+		handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			d, ok := r.Context().Deadline()
+			if !ok {
+				left <- 0
+				return
+			}
+			left <- time.Until(d)
+		})})
+	m := cluster.Member{State: cluster.StateAlive}
+	m.ID, m.GRPCAddr = "n2", addr
+	rt, err := New(Config{NodeID: "n1", Members: oneMember{m}, Leader: func() string { return "n2" },
+		WaitApplied: func(context.Context, uint64) error { return nil }, Pool: newTestPool(t, PoolConfig{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("served here") })
+	for _, tc := range []struct {
+		p        Placement
+		min, max time.Duration
+	}{
+		{AtLeader(), DefaultForwardTimeout - 2*time.Second, DefaultForwardTimeout},
+		{AtLeader().Within(45 * time.Second), 43 * time.Second, 45 * time.Second},
+	} {
+		rec := httptest.NewRecorder()
+		rt.Place("d1", tc.p, noop).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "http://x/q", nil))
+		if got := <-left; got < tc.min || got > tc.max {
+			t.Errorf("timeout %v: the serving node had %v left, want %v to %v", tc.p.timeout, got, tc.min, tc.max)
+		}
+	}
+}

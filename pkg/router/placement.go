@@ -1,6 +1,9 @@
 package router
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // PlacementKind says which node serves a route.
 type PlacementKind string
@@ -41,6 +44,16 @@ type Placement struct {
 	owner   OwnerFunc
 	holders HoldersFunc
 	choose  func(r *http.Request) Placement
+	timeout time.Duration // of a forwarded request; 0: the forwarder's
+}
+
+// Within returns p with the deadline of a forwarded request that has none
+// set to d rather than the forwarder's default (DefaultForwardTimeout):
+// for routes whose work may take longer, such as a D1 import applied as
+// one command. The serving node sees the same deadline.
+func (p Placement) Within(d time.Duration) Placement {
+	p.timeout = d
+	return p
 }
 
 // Here places a route on the node that receives the request.

@@ -13,7 +13,9 @@ import (
 func (c *Cluster) WaitFor(what string, timeout time.Duration, cond func() bool) {
 	c.t.Helper()
 	if err := poll(timeout, cond); err != nil {
-		c.t.Fatalf("testcluster: timed out after %v waiting for %s", timeout, what)
+		// Every node's Raft view: what a rare timeout in CI needs to be
+		// understood without a rerun.
+		c.t.Fatalf("testcluster: timed out after %v waiting for %s\n%s", timeout, what, c.Describe())
 	}
 }
 

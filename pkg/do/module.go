@@ -136,7 +136,7 @@ func New(d service.Deps, opts Options) (*Module, error) {
 		actors: make(map[string]*actor)}
 	var err error
 	m.lease, err = lease.NewManager(lease.Config{Node: d.NodeID, Region: d.Region, Table: m.table,
-		Propose: m.proposeLease, Period: opts.LeasePeriod, MaxOffset: opts.MaxClockOffset, Now: opts.Now,
+		Propose: m.proposeLease, Gone: m.goneForGood, Period: opts.LeasePeriod, MaxOffset: opts.MaxClockOffset, Now: opts.Now,
 		Registerer: d.Registerer, Logger: d.Logger})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/edgeplane/edgeplane/pkg/catalog"
 	"github.com/edgeplane/edgeplane/pkg/do/lease"
 	"github.com/edgeplane/edgeplane/pkg/router"
+	"github.com/edgeplane/edgeplane/pkg/service"
 )
 
 // Locator says where an object lives now.
@@ -40,9 +41,10 @@ type Placement struct {
 func objectKey(nsID, objID string) string { return nsID + "/" + objID }
 
 // Place computes the placement of objID in namespace ns from the liveness
-// table: the universe is every node that ever registered, alive or not, so
-// replica sets stay the same across failures; a location hint restricts it
-// to the nodes of that region when it has any.
+// table: the universe is every node that registered and was not removed
+// from the cluster for good (see goneForGood), alive or not, so replica
+// sets stay the same across failures; a location hint restricts it to the
+// nodes of that region when it has any.
 func (m *Module) Place(ns catalog.Resource, objID string) (Placement, error) {
 	recs := m.table.Records()
 	hint := ns.Attrs[attrLocationHint]
@@ -119,3 +121,25 @@ func (m *Module) Lease() lease.Status { return m.lease.Status() }
 
 // LeasePeriod is the liveness lease period in force.
 func (m *Module) LeasePeriod() time.Duration { return m.lease.Period() }
+
+// goneForGood reports, on the Raft leader only (one proposer is enough),
+// that node left the cluster for good: it is not in the Raft configuration
+// (removed by autopilot after the dead-server grace, or by an operator; it
+// can come back only with an empty data directory) and not live in gossip.
+// Its lease record is then forgotten and it drops out of every object's
+// placement; while the record stays, it keeps a seat in replica sets, and a
+// new object whose set includes it cannot open.
+func (m *Module) goneForGood(node string) bool {
+	rs, ok := m.deps.Raft.(service.RaftServers)
+	if !ok || m.deps.Members == nil || !m.deps.Raft.IsLeader() {
+		return false
+	}
+	ids, err := rs.ServerIDs()
+	if err != nil || len(ids) == 0 || slices.Contains(ids, node) {
+		return false
+	}
+	if mem, ok := m.deps.Members.Member(node); ok && mem.Live() {
+		return false
+	}
+	return true
+}

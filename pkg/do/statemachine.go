@@ -17,17 +17,18 @@ func (m *Module) CommandType() uint8 { return CommandType }
 
 // ValidateCommand implements service.StateMachine: a well-formed liveness
 // command, which a node proposes only for its own lease (register, renew)
-// or in its own name (declaring another node dead), so no member can renew
-// or end another's leases.
+// or in its own name (declaring another node dead, forgetting a removed
+// one), so no member can renew or end another's leases.
 func (m *Module) ValidateCommand(payload []byte, proposer string) error {
 	c, err := lease.DecodeCommand(payload)
 	if err != nil {
 		return err
 	}
+	onOther := c.Op == lease.OpIncrement || c.Op == lease.OpForget
 	switch {
-	case c.Op == lease.OpIncrement && c.By != proposer:
-		return fmt.Errorf("lease command: %s declares %s dead in the name of %q", proposer, c.Node, c.By)
-	case c.Op != lease.OpIncrement && c.Node != proposer:
+	case onOther && c.By != proposer:
+		return fmt.Errorf("lease command: %s proposes %s of %s in the name of %q", proposer, c.Op, c.Node, c.By)
+	case !onOther && c.Node != proposer:
 		return fmt.Errorf("lease command: %s cannot %s the lease of %s", proposer, c.Op, c.Node)
 	}
 	return nil
@@ -44,6 +45,9 @@ func (m *Module) ApplyCommand(_ uint64, payload []byte) ([]byte, error) {
 	res := m.table.Apply(c)
 	if res.Accepted && c.Op == lease.OpIncrement {
 		m.log.Info("node declared dead", "node", c.Node, "by", c.By, "new_epoch", res.Record.Epoch)
+	}
+	if res.Accepted && c.Op == lease.OpForget {
+		m.log.Info("lease record of a removed node forgotten", "node", c.Node, "by", c.By, "epoch", c.Epoch)
 	}
 	return json.Marshal(res)
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // A node may register and renew only its own lease, and declare another
-// node dead only in its own name.
+// node dead or forget a removed one only in its own name.
 func TestValidateProposerTiesLeaseCommandsToTheirNode(t *testing.T) {
 	m := &Module{}
 	cases := []struct {
@@ -20,6 +20,9 @@ func TestValidateProposerTiesLeaseCommandsToTheirNode(t *testing.T) {
 		{lease.Command{Op: lease.OpRegister, Node: "a", Now: 1, Expiration: 2, By: "a"}, "b", false},
 		{lease.Command{Op: lease.OpIncrement, Node: "a", Epoch: 1, Now: 1, By: "b"}, "b", true},
 		{lease.Command{Op: lease.OpIncrement, Node: "a", Epoch: 1, Now: 1, By: "c"}, "b", false},
+		{lease.Command{Op: lease.OpForget, Node: "a", Epoch: 2, Now: 1, By: "b"}, "b", true},
+		{lease.Command{Op: lease.OpForget, Node: "a", Epoch: 2, Now: 1, By: "c"}, "b", false},
+		{lease.Command{Op: lease.OpForget, Node: "a", Now: 1, By: "b"}, "b", false},
 	}
 	for _, tc := range cases {
 		err := m.ValidateCommand(tc.c.Encode(), tc.proposer)

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/edgeplane/edgeplane/pkg/consensus"
@@ -14,7 +15,28 @@ import (
 // leader and nothing applied.
 type raftView Node
 
-var _ service.Raft = (*raftView)(nil)
+var (
+	_ service.Raft        = (*raftView)(nil)
+	_ service.RaftServers = (*raftView)(nil)
+)
+
+// ServerIDs lists the ids of the latest Raft configuration; an error
+// before Raft opened.
+func (v *raftView) ServerIDs() ([]string, error) {
+	r := v.node()
+	if r == nil {
+		return nil, errors.New("raft is not open yet")
+	}
+	servers, err := r.Servers()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(servers))
+	for i, s := range servers {
+		ids[i] = s.ID
+	}
+	return ids, nil
+}
 
 func (v *raftView) node() *consensus.Node { return v.raft }
 

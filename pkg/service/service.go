@@ -200,6 +200,15 @@ type Raft interface {
 	LastContact() time.Duration
 }
 
+// RaftServers is what a Raft view may also offer: the ids of the servers
+// of the latest Raft configuration (voters and non-voters) this node knows.
+// The node's view has it; a service that must tell a node removed for good
+// from one that is only down type-asserts Deps.Raft to it, and treats a
+// view without it as knowing no removal.
+type RaftServers interface {
+	ServerIDs() ([]string, error)
+}
+
 // Members is the gossip membership as a service sees it: *cluster.Cluster.
 type Members interface {
 	// Members lists every known member.

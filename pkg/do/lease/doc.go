@@ -1,7 +1,8 @@
 // Package lease is the node-liveness layer of Durable Objects: epoch-based
 // leases recorded through Raft, as CockroachDB records node liveness.
 //
-// The replicated Table holds one Record per node that ever registered:
+// The replicated Table holds one Record per node that registered and was
+// not forgotten (OpForget, once the node left the cluster for good):
 // {node, region, epoch, expiration, dead}. Every node applies the same
 // commands in the same order (Table.Apply is deterministic: it reads only
 // the command, never the local clock), so every node sees the same table.

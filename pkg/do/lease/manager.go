@@ -41,6 +41,10 @@ type Config struct {
 	Period time.Duration
 	// MaxOffset is the tolerated clock offset (default DefaultMaxOffset).
 	MaxOffset time.Duration
+	// Gone reports that a node left the cluster for good (removed from the
+	// Raft configuration, not live in gossip); the sweep then forgets its
+	// dead record (OpForget). Nil: records are never forgotten.
+	Gone func(node string) bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Registerer receives edge_do_lease_epoch; nil keeps it unexported.
@@ -299,10 +303,15 @@ func (m *Manager) renew(ctx context.Context, epoch uint64) {
 }
 
 // sweep declares dead every other node whose record expired more than
-// MaxOffset ago by this node's clock.
+// MaxOffset ago by this node's clock, and forgets the dead records of nodes
+// that are gone for good.
 func (m *Manager) sweep(ctx context.Context) {
 	now := m.cfg.Now()
 	for _, rec := range m.cfg.Table.Records() {
+		if rec.Node != m.cfg.Node && rec.Dead && m.cfg.Gone != nil && m.cfg.Gone(rec.Node) {
+			m.forget(ctx, rec, now)
+			continue
+		}
 		if rec.Node == m.cfg.Node || rec.Dead || !now.After(time.UnixMilli(rec.Expiration).Add(m.cfg.MaxOffset)) {
 			continue
 		}
@@ -315,6 +324,20 @@ func (m *Manager) sweep(ctx context.Context) {
 		if res.Accepted {
 			m.log.Info("declared expired node dead", "node", rec.Node, "old_epoch", rec.Epoch)
 		}
+	}
+}
+
+// forget removes the dead record of a node gone for good, so that it
+// leaves every object's placement: the objects it held move to their next
+// node, one replica set member at a time.
+func (m *Manager) forget(ctx context.Context, rec Record, now time.Time) {
+	res, err := m.propose(ctx, Command{Op: OpForget, Node: rec.Node, Epoch: rec.Epoch, By: m.cfg.Node, Now: now.UnixMilli()})
+	if err != nil {
+		m.log.Warn("forgetting a removed node failed", "node", rec.Node, "epoch", rec.Epoch, "err", err)
+		return
+	}
+	if res.Accepted {
+		m.log.Info("forgot the lease record of a node removed from the cluster", "node", rec.Node, "epoch", rec.Epoch)
 	}
 }
 

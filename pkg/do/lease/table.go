@@ -36,6 +36,12 @@ const (
 	// end. Accepted only if the record still has Epoch and PrevExpiration
 	// and has expired as of Now.
 	OpIncrement Op = "increment"
+	// OpForget removes the record of a node that left the cluster for good
+	// (gone from the Raft configuration and from gossip), so that it drops
+	// out of every object's placement. Accepted only for a dead record
+	// that still has Epoch. The table keeps the highest epoch it forgot: a
+	// node of that id that joins again registers above it.
+	OpForget Op = "forget"
 )
 
 // Command is one liveness change, proposed through Raft.
@@ -75,9 +81,9 @@ func (c Command) Validate() error {
 		if c.Op == OpRenew && c.Epoch == 0 {
 			return errors.New("lease command: renewal needs an epoch")
 		}
-	case OpIncrement:
+	case OpIncrement, OpForget:
 		if c.Epoch == 0 {
-			return errors.New("lease command: increment needs an epoch")
+			return fmt.Errorf("lease command: %s needs an epoch", c.Op)
 		}
 	default:
 		return fmt.Errorf("lease command: unknown op %q", c.Op)
@@ -123,8 +129,11 @@ type Result struct {
 // Table is the replicated liveness table. Its methods are safe for
 // concurrent use; Apply must be called in log order.
 type Table struct {
-	mu      sync.RWMutex
-	recs    map[string]Record
+	mu   sync.RWMutex
+	recs map[string]Record
+	// floor is the highest epoch of a forgotten record: every registration
+	// starts above it, so an epoch is never reused for a node id.
+	floor   uint64
 	changed chan struct{}
 }
 
@@ -142,7 +151,7 @@ func (t *Table) Apply(c Command) Result {
 	res := Result{Record: rec}
 	switch c.Op {
 	case OpRegister:
-		rec = Record{Node: c.Node, Region: c.Region, Epoch: rec.Epoch + 1, Expiration: c.Expiration}
+		rec = Record{Node: c.Node, Region: c.Region, Epoch: max(rec.Epoch, t.floor) + 1, Expiration: c.Expiration}
 		res.Accepted = true
 	case OpRenew:
 		if !ok || rec.Dead || rec.Epoch != c.Epoch || c.Expiration <= rec.Expiration {
@@ -157,6 +166,18 @@ func (t *Table) Apply(c Command) Result {
 		rec.Epoch++
 		rec.Dead = true
 		res.Accepted = true
+	case OpForget:
+		if !ok || !rec.Dead || rec.Epoch != c.Epoch {
+			return res
+		}
+		delete(t.recs, c.Node)
+		t.floor = max(t.floor, rec.Epoch)
+		res.Accepted = true
+		close(t.changed)
+		t.changed = make(chan struct{})
+		return res
+	default:
+		return res
 	}
 	t.recs[c.Node] = rec
 	res.Record = rec
@@ -182,6 +203,13 @@ func (t *Table) Records() []Record {
 	return out
 }
 
+// Floor is the highest epoch of a forgotten record (0: none forgotten).
+func (t *Table) Floor() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.floor
+}
+
 // Changed is closed at the next accepted change.
 func (t *Table) Changed() <-chan struct{} {
 	t.mu.RLock()
@@ -199,17 +227,27 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// snapshotVersion is the version of the table's snapshot encoding.
-const snapshotVersion = 1
+// Versions of the table's snapshot encoding: 2 adds the epoch floor. A
+// table that never forgot a record writes version 1, which nodes that
+// predate OpForget still read.
+const (
+	snapshotVersion1 = 1
+	snapshotVersion  = 2
+)
 
 type snapshot struct {
 	Version int      `json:"version"`
+	Floor   uint64   `json:"floor,omitempty"`
 	Records []Record `json:"records"`
 }
 
 // Snapshot writes the whole table (records ordered by node id).
 func (t *Table) Snapshot(w io.Writer) error {
-	b, err := json.Marshal(snapshot{Version: snapshotVersion, Records: t.Records()})
+	s := snapshot{Version: snapshotVersion1, Records: t.Records()}
+	if s.Floor = t.Floor(); s.Floor > 0 {
+		s.Version = snapshotVersion
+	}
+	b, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("lease snapshot: %w", err)
 	}
@@ -225,7 +263,7 @@ func (t *Table) Restore(r io.Reader) error {
 	if err := json.NewDecoder(r).Decode(&s); err != nil {
 		return fmt.Errorf("lease restore: %w", err)
 	}
-	if s.Version != snapshotVersion {
+	if s.Version != snapshotVersion1 && s.Version != snapshotVersion {
 		return fmt.Errorf("lease restore: unknown snapshot version %d", s.Version)
 	}
 	recs := make(map[string]Record, len(s.Records))
@@ -236,7 +274,7 @@ func (t *Table) Restore(r io.Reader) error {
 		recs[rec.Node] = rec
 	}
 	t.mu.Lock()
-	t.recs = recs
+	t.recs, t.floor = recs, s.Floor
 	close(t.changed)
 	t.changed = make(chan struct{})
 	t.mu.Unlock()

@@ -192,3 +192,105 @@ func TestLostRegistrationIsAdopted(t *testing.T) {
 		t.Fatalf("table epoch %d, want 1", r.Epoch)
 	}
 }
+
+// TestForgetDropsADeadRecordAndKeepsItsEpoch: only a dead record with the
+// expected epoch is forgotten; the node then registers above every epoch it
+// held, also after a snapshot round trip; a table that never forgot writes
+// the snapshot version older nodes read.
+func TestForgetDropsADeadRecordAndKeepsItsEpoch(t *testing.T) {
+	tb := NewTable()
+	tb.Apply(Command{Op: OpRegister, Node: "a", Now: 1000, Expiration: 2000})
+	tb.Apply(Command{Op: OpRegister, Node: "b", Now: 1000, Expiration: 2000})
+	var v1 bytes.Buffer
+	if err := tb.Snapshot(&v1); err != nil || !bytes.Contains(v1.Bytes(), []byte(`"version":1`)) {
+		t.Fatalf("snapshot without a forgotten record: %s %v", v1.Bytes(), err)
+	}
+	if r := tb.Apply(Command{Op: OpForget, Node: "a", Epoch: 1, Now: 3000}); r.Accepted {
+		t.Fatal("a live record forgotten")
+	}
+	tb.Apply(Command{Op: OpIncrement, Node: "a", Epoch: 1, PrevExpiration: 2000, Now: 2001}) // dead, epoch 2
+	if r := tb.Apply(Command{Op: OpForget, Node: "a", Epoch: 1, Now: 3000}); r.Accepted {
+		t.Fatal("forgotten on a stale epoch")
+	}
+	if r := tb.Apply(Command{Op: OpForget, Node: "zz", Epoch: 1, Now: 3000}); r.Accepted {
+		t.Fatal("an unknown node forgotten")
+	}
+	changed := tb.Changed()
+	if r := tb.Apply(Command{Op: OpForget, Node: "a", Epoch: 2, Now: 3000}); !r.Accepted {
+		t.Fatal("dead record not forgotten")
+	}
+	select {
+	case <-changed:
+	default:
+		t.Fatal("forget did not signal a change")
+	}
+	if _, ok := tb.Get("a"); ok || len(tb.Records()) != 1 || tb.Floor() != 2 {
+		t.Fatalf("after forget: %+v floor %d", tb.Records(), tb.Floor())
+	}
+	var buf bytes.Buffer
+	if err := tb.Snapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	tb2 := NewTable()
+	if err := tb2.Restore(bytes.NewReader(buf.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if tb2.Floor() != 2 {
+		t.Fatalf("restored floor %d", tb2.Floor())
+	}
+	for _, x := range []*Table{tb, tb2} {
+		if r := x.Apply(Command{Op: OpRegister, Node: "a", Now: 4000, Expiration: 5000}); !r.Accepted || r.Record.Epoch != 3 {
+			t.Fatalf("a returns: %+v", r)
+		}
+		// Other nodes' epochs also start above the floor; b's own moves on.
+		if r := x.Apply(Command{Op: OpRegister, Node: "c", Now: 4000, Expiration: 5000}); r.Record.Epoch != 3 {
+			t.Fatalf("c: %+v", r)
+		}
+	}
+	if err := NewTable().Restore(bytes.NewReader(v1.Bytes())); err != nil {
+		t.Fatalf("version 1 snapshot: %v", err)
+	}
+	if err := NewTable().Restore(bytes.NewReader([]byte(`{"version":3,"records":[]}`))); err == nil {
+		t.Fatal("unknown snapshot version restored")
+	}
+	if (Command{Op: OpForget, Node: "a", Now: 1}).Validate() == nil {
+		t.Fatal("forget without an epoch passed validation")
+	}
+}
+
+// TestSweepForgetsOnlyDeadNodesThatAreGone: the sweep forgets a dead record
+// whose node Gone names, and no live one or one still in the cluster.
+func TestSweepForgetsOnlyDeadNodesThatAreGone(t *testing.T) {
+	tb := NewTable()
+	now := time.Now()
+	exp := now.Add(time.Minute).UnixMilli()
+	for _, n := range []string{"m", "alive", "gone", "down"} {
+		tb.Apply(Command{Op: OpRegister, Node: n, Now: now.UnixMilli(), Expiration: now.Add(time.Second).UnixMilli()})
+	}
+	tb.Apply(Command{Op: OpRenew, Node: "alive", Epoch: 1, Now: now.UnixMilli(), Expiration: exp})
+	for _, n := range []string{"gone", "down"} {
+		rec, _ := tb.Get(n)
+		tb.Apply(Command{Op: OpIncrement, Node: n, Epoch: 1, PrevExpiration: rec.Expiration, Now: rec.Expiration + 1})
+	}
+	propose := func(_ context.Context, p []byte) ([]byte, error) {
+		c, err := DecodeCommand(p)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(tb.Apply(c))
+	}
+	gone := map[string]bool{"m": true, "alive": true, "gone": true}
+	m, err := NewManager(Config{Node: "m", Table: tb, Propose: propose, Gone: func(n string) bool { return gone[n] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.sweep(context.Background())
+	for n, want := range map[string]bool{"m": true, "alive": true, "gone": false, "down": true} {
+		if _, ok := tb.Get(n); ok != want {
+			t.Errorf("%s: kept %v, want %v", n, ok, want)
+		}
+	}
+	if tb.Floor() != 2 {
+		t.Errorf("floor %d, want the forgotten epoch 2", tb.Floor())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -179,9 +180,17 @@ func testLogger(level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 }
 
-// startFounders creates n member slots that all know each other's gossip
-// addresses, then starts them: the founders of a --bootstrap-expect cluster.
+// startFounders starts the founders of a --bootstrap-expect cluster.
 func (c *Cluster) startFounders(n int) {
+	c.t.Helper()
+	for _, m := range c.newFounders(n) {
+		c.startMember(m)
+	}
+}
+
+// newFounders creates n member slots that all know each other's gossip
+// addresses, without starting them.
+func (c *Cluster) newFounders(n int) []*Member {
 	c.t.Helper()
 	var ms []*Member
 	for range n {
@@ -195,9 +204,7 @@ func (c *Cluster) startFounders(n int) {
 		}
 		m.bootstrapExpect = c.opts.BootstrapExpect
 	}
-	for _, m := range ms {
-		c.startMember(m)
-	}
+	return ms
 }
 
 // newMember allocates the next slot (addresses, data dir) without starting it.
@@ -259,15 +266,28 @@ func (c *Cluster) startMember(m *Member) {
 	}
 	n, err := start()
 	// A port found free can be taken by another test before the node binds
-	// it. A node's first start may take new ports, unless other founders
-	// already know its gossip address; a restart must keep its own.
-	for try := 0; err != nil && errors.Is(err, syscall.EADDRINUSE) && !m.started && m.bootstrapExpect < 2 && try < 3; try++ {
+	// it. A node's first start may take new ports; a restart must keep its
+	// own (Raft knows it by address). A founder's new gossip address goes
+	// to the founders not started yet; those already running learn it when
+	// it joins them (its join list names them), as --bootstrap-expect needs.
+	for try := 0; err != nil && addrInUse(err) && !m.started && try < 3; try++ {
 		a, aerr := allocAddrs()
 		if aerr != nil {
 			break
 		}
+		c.t.Logf("testcluster: %s: %v; starting it on new ports", m.ID, err)
+		old := m.addrs.gossip
 		m.addrs = a
 		c.faults.AddNode(m.ID, m.Region, a.http, a.grpc, a.raft, a.gossip)
+		for _, o := range c.Members() {
+			if o != m && !o.started {
+				for i, j := range o.join {
+					if j == old {
+						o.join[i] = a.gossip
+					}
+				}
+			}
+		}
 		n, err = start()
 	}
 	if err != nil {
@@ -277,6 +297,12 @@ func (c *Cluster) startMember(m *Member) {
 	m.node = n
 	m.started = true
 	m.mu.Unlock()
+}
+
+// addrInUse reports a bind that failed on a taken port. memberlist formats
+// its listener errors with %v, so the gossip port's error only says it.
+func addrInUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
 }
 
 // Token is the admin token every node accepts.

@@ -138,12 +138,40 @@ func TestFormationKillRightAfterFirstLeader(t *testing.T) {
 			}
 			killed := time.Now()
 			c.Kill(victim)
-			waitLeaderAmongUp(t, c, killed, "kill the "+name+" right after the first leader")
+			if victimIsLeader && !anySurvivorHasTheConfiguration(c) {
+				// Known limit: the first leader died before it sent the
+				// configuration to anyone. The survivors voted for it
+				// without a configuration of their own, so they can
+				// neither bootstrap (Raft refuses once a node voted) nor
+				// elect; they wait for it to return (CI met this twice in
+				// eight runs). They must not form anything meanwhile.
+				t.Logf("measured: the first leader died before any other founder had the configuration:\n%s", c.Describe())
+				for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+					for _, m := range c.Up() {
+						if st := m.Node().Status(); st.Raft.State == wire.RaftLeader || st.Raft.Voters > 0 {
+							t.Fatalf("%s formed something without the first leader:\n%s", m.ID, c.Describe())
+						}
+					}
+				}
+			} else {
+				waitLeaderAmongUp(t, c, killed, "kill the "+name+" right after the first leader")
+			}
 			restarted := time.Now()
 			c.Restart(victim)
 			waitVoterTarget(t, c, restarted, "killed "+name+" restarted")
 		})
 	}
+}
+
+// anySurvivorHasTheConfiguration reports whether a running node knows a
+// Raft configuration (it bootstrapped one or a leader sent it).
+func anySurvivorHasTheConfiguration(c *Cluster) bool {
+	for _, m := range c.Up() {
+		if m.Node().Status().Raft.Voters > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // The issue-7 scenario on the old path (first node bootstraps alone, the
@@ -304,49 +332,13 @@ func TestLostQuorumRecoveryWithPeersJSON(t *testing.T) {
 	})
 }
 
-// deleteMember calls DELETE /client/v4/cluster/members/{id} on m, again
-// for a few seconds while it answers 503 (leadership moving), as an
-// operator would.
-func deleteMember(t *testing.T, c *Cluster, m *Member, id string, force bool) (int, string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		code, body := deleteMemberOnce(t, c, m, id, force)
-		if code != http.StatusServiceUnavailable || time.Now().After(deadline) {
-			return code, body
-		}
-		t.Logf("DELETE %s on %s: %d %s; again", id, m.ID, code, body)
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-func deleteMemberOnce(t *testing.T, c *Cluster, m *Member, id string, force bool) (int, string) {
-	t.Helper()
-	u := m.URL() + "/client/v4/cluster/members/" + id
-	if force {
-		u += "?force=true"
-	}
-	req, err := http.NewRequestWithContext(ctxT(t), http.MethodDelete, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token())
-	resp, err := c.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 func TestRemoveDeadMemberThroughAnyNode(t *testing.T) {
 	c := Start(t, Options{Nodes: 3, BootstrapExpect: 3})
 	leader := c.WaitLeader(10 * time.Second)
 	li := c.Index(leader)
 	follower, victim := c.Member((li+1)%3), c.Member((li+2)%3)
 
-	if code, body := deleteMember(t, c, follower, victim.ID, false); code != http.StatusConflict {
+	if code, body := c.RemoveMember(follower, victim.ID, false); code != http.StatusConflict {
 		t.Fatalf("live voter without force: %d %s", code, body)
 	}
 	// The leader exports autopilot's judgement: three healthy voters, one
@@ -358,7 +350,7 @@ func TestRemoveDeadMemberThroughAnyNode(t *testing.T) {
 	if m := metricsText(t, c, follower); strings.Contains(m, "edge_raft_autopilot_healthy") {
 		t.Fatal("a follower exports autopilot metrics")
 	}
-	if code, body := deleteMember(t, c, follower, "no-such-node", false); code != http.StatusNotFound {
+	if code, body := c.RemoveMember(follower, "no-such-node", false); code != http.StatusNotFound {
 		t.Fatalf("unknown: %d %s", code, body)
 	}
 	c.Kill((li + 2) % 3)
@@ -366,7 +358,7 @@ func TestRemoveDeadMemberThroughAnyNode(t *testing.T) {
 		return c.StateOf(c.Index(follower), victim.ID) == wire.StateFailed && c.StateOf(li, victim.ID) == wire.StateFailed
 	})
 	// Through the follower: it hands the removal to the leader over gRPC.
-	code, body := deleteMember(t, c, follower, victim.ID, false)
+	code, body := c.RemoveMember(follower, victim.ID, false)
 	if code != http.StatusOK || !strings.Contains(body, `"was_voter":true`) {
 		t.Fatalf("remove dead voter: %d %s", code, body)
 	}
@@ -377,11 +369,11 @@ func TestRemoveDeadMemberThroughAnyNode(t *testing.T) {
 		t.Fatalf("%s still in the answering node's gossip table", victim.ID)
 	}
 	// Two voters left; removing the follower too is refused while it lives.
-	if code, body := deleteMember(t, c, leader, follower.ID, false); code != http.StatusConflict {
+	if code, body := c.RemoveMember(leader, follower.ID, false); code != http.StatusConflict {
 		t.Fatalf("live voter: %d %s", code, body)
 	}
 	// The leader refuses to remove itself without force.
-	if code, body := deleteMember(t, c, leader, leader.ID, false); code != http.StatusConflict {
+	if code, body := c.RemoveMember(leader, leader.ID, false); code != http.StatusConflict {
 		t.Fatalf("self: %d %s", code, body)
 	}
 }
@@ -389,7 +381,7 @@ func TestRemoveDeadMemberThroughAnyNode(t *testing.T) {
 func TestRemoveTheOnlyVoterIsRefusedEvenWithForce(t *testing.T) {
 	c := Start(t, Options{Nodes: 1})
 	m := c.Member(0)
-	code, body := deleteMember(t, c, m, m.ID, true)
+	code, body := c.RemoveMember(m, m.ID, true)
 	if code != http.StatusConflict || !strings.Contains(body, "only voter") {
 		t.Fatalf("%d %s", code, body)
 	}

@@ -87,8 +87,13 @@ func (c *Cluster) SetClusterID(id string) error {
 	}
 	c.meta.Cluster = id
 	c.mu.Unlock()
+	// The record changes here at once; UpdateNode only waits (up to the
+	// timeout) for the broadcast to go out, and that wait is all it can
+	// fail. On a loaded machine it did (CI: the node then stopped on a
+	// "fatal fault"). Push-pull sync carries the record to every peer
+	// anyway, so a slow broadcast is logged, not an error.
 	if err := c.ml.UpdateNode(5 * time.Second); err != nil {
-		return fmt.Errorf("cluster: publish cluster id: %w", err)
+		c.log.Warn("cluster id recorded; its broadcast is not confirmed yet, peers get it by push-pull sync", "cluster", id, "err", err)
 	}
 	return nil
 }

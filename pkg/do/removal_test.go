@@ -3,7 +3,6 @@ package do_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"testing"
@@ -49,19 +48,8 @@ func TestRemovedNodeLeavesEveryPlacement(t *testing.T) {
 	c.WaitFor(victim.ID+" failed in the leader's gossip", 15*time.Second, func() bool {
 		return c.StateOf(c.Index(leader), victim.ID) == wire.StateFailed
 	})
-	req, err := http.NewRequest(http.MethodDelete, leader.URL()+"/client/v4/cluster/members/"+victim.ID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token())
-	resp, err := c.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("remove %s: %d %s", victim.ID, resp.StatusCode, body)
+	if code, body := c.RemoveMember(leader, victim.ID, false); code != http.StatusOK {
+		t.Fatalf("remove %s: %d %s", victim.ID, code, body)
 	}
 	removed := time.Now()
 	c.WaitFor("no placement names "+victim.ID, 30*time.Second, func() bool {

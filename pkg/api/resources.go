@@ -313,33 +313,41 @@ func (h *resourceHandlers) decodeUpdate(r *http.Request) (map[string]string, err
 		if !slices.Contains(h.kind.UpdateAttrs, field) {
 			return nil, BadRequest(CodeMalformedJSON, "unknown field %q: a PATCH changes only %s", field, strings.Join(h.kind.UpdateAttrs, ", "))
 		}
-		v, err := attrValue(field, raw)
+		v, err := h.attrValue(field, raw)
 		if err != nil {
 			return nil, err
-		}
-		if len(v) > h.kind.MaxAttrBytes || !utf8.ValidString(v) {
-			return nil, BadRequest(CodeBadRequest, "%s must be at most %d bytes of UTF-8", field, h.kind.MaxAttrBytes)
 		}
 		attrs[field] = v
 		if v != "" {
 			set[field] = v
 		}
 	}
-	if h.kind.ValidateAttrs != nil {
-		if err := h.kind.ValidateAttrs(set); err != nil {
-			var he *HTTPError
-			if errors.As(err, &he) {
-				return nil, err
-			}
-			return nil, BadRequest(CodeBadRequest, "%v", err)
-		}
+	if err := h.validateAttrs(set); err != nil {
+		return nil, err
 	}
 	return attrs, nil
 }
 
+// validateAttrs runs the kind's ValidateAttrs, if any: its error as is
+// when it is an *HTTPError, else as a 400.
+func (h *resourceHandlers) validateAttrs(attrs map[string]string) error {
+	if h.kind.ValidateAttrs == nil {
+		return nil
+	}
+	if err := h.kind.ValidateAttrs(attrs); err != nil {
+		var he *HTTPError
+		if errors.As(err, &he) {
+			return err
+		}
+		return BadRequest(CodeBadRequest, "%v", err)
+	}
+	return nil
+}
+
 // attrValue reads one attribute of a body: a string, a number (kept as its
-// text), or null (""; only a PATCH gives null a meaning: removal).
-func attrValue(field string, raw json.RawMessage) (string, error) {
+// text), or null (""; only a PATCH gives null a meaning: removal), of at
+// most MaxAttrBytes of UTF-8.
+func (h *resourceHandlers) attrValue(field string, raw json.RawMessage) (string, error) {
 	if string(raw) == "null" {
 		return "", nil
 	}
@@ -350,6 +358,9 @@ func attrValue(field string, raw json.RawMessage) (string, error) {
 			return "", BadRequest(CodeMalformedJSON, "%s must be a string", field)
 		}
 		v = n.String()
+	}
+	if len(v) > h.kind.MaxAttrBytes || !utf8.ValidString(v) {
+		return "", BadRequest(CodeBadRequest, "%s must be at most %d bytes of UTF-8", field, h.kind.MaxAttrBytes)
 	}
 	return v, nil
 }
@@ -381,7 +392,7 @@ func (h *resourceHandlers) decodeBody(r *http.Request, withAttrs bool) (string, 
 		isAttr := withAttrs && slices.Contains(h.kind.Attrs, field)
 		if isAttr {
 			var err error
-			if v, err = attrValue(field, raw); err != nil {
+			if v, err = h.attrValue(field, raw); err != nil {
 				return "", nil, err
 			}
 		} else if err := json.Unmarshal(raw, &v); err != nil {
@@ -391,9 +402,6 @@ func (h *resourceHandlers) decodeBody(r *http.Request, withAttrs bool) (string, 
 		case field == h.kind.NameField:
 			name = v
 		case isAttr:
-			if len(v) > h.kind.MaxAttrBytes || !utf8.ValidString(v) {
-				return "", nil, BadRequest(CodeBadRequest, "%s must be at most %d bytes of UTF-8", field, h.kind.MaxAttrBytes)
-			}
 			if attrs == nil {
 				attrs = make(map[string]string)
 			}
@@ -410,13 +418,9 @@ func (h *resourceHandlers) decodeBody(r *http.Request, withAttrs bool) (string, 
 	case !utf8.ValidString(name):
 		return "", nil, BadRequest(CodeBadRequest, "%s must be valid UTF-8", h.kind.NameField)
 	}
-	if withAttrs && h.kind.ValidateAttrs != nil {
-		if err := h.kind.ValidateAttrs(attrs); err != nil {
-			var he *HTTPError
-			if errors.As(err, &he) {
-				return "", nil, err
-			}
-			return "", nil, BadRequest(CodeBadRequest, "%v", err)
+	if withAttrs {
+		if err := h.validateAttrs(attrs); err != nil {
+			return "", nil, err
 		}
 	}
 	return name, attrs, nil

@@ -118,13 +118,14 @@ func NewForwarder(cfg ForwarderConfig) (*Forwarder, error) {
 // are answered with an envelope: 413 body too large, 502 target unreachable
 // or bad answer, 504 deadline exceeded, 508 request already forwarded.
 func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, target Target, service, reason string) {
-	f.forward(w, r, target, service, reason, nil)
+	f.forward(w, r, target, service, reason, 0, nil)
 }
 
-// forward is Forward with a hook that sees the answer's headers before they
+// forward is Forward with the deadline of a request that has none (0: the
+// configured Timeout) and a hook that sees the answer's headers before they
 // are written (after may be nil).
 func (f *Forwarder) forward(w http.ResponseWriter, r *http.Request, target Target, service, reason string,
-	after func(ctx context.Context, h http.Header)) {
+	timeout time.Duration, after func(ctx context.Context, h http.Header)) {
 	reqID := api.RequestIDFrom(r.Context())
 	if reqID == "" {
 		reqID = r.Header.Get(HeaderRequestID)
@@ -159,8 +160,11 @@ func (f *Forwarder) forward(w http.ResponseWriter, r *http.Request, target Targe
 
 	ctx := r.Context()
 	if _, ok := ctx.Deadline(); !ok {
+		if timeout <= 0 {
+			timeout = f.cfg.Timeout
+		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, f.cfg.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 

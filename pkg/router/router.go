@@ -105,12 +105,7 @@ func (rt *Router) Place(service string, route Placement, h http.Handler) http.Ha
 			rt.serveHere(w, r, h)
 			return
 		}
-		if _, ok := r.Context().Deadline(); !ok && p.timeout > 0 {
-			ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
-			defer cancel()
-			r = r.WithContext(ctx)
-		}
-		rt.fwd.forward(w, r, target, service, string(p.Kind()), rt.afterForward(p))
+		rt.fwd.forward(w, r, target, service, string(p.Kind()), p.timeout, rt.afterForward(p))
 	})
 }
 

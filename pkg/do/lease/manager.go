@@ -308,11 +308,15 @@ func (m *Manager) renew(ctx context.Context, epoch uint64) {
 func (m *Manager) sweep(ctx context.Context) {
 	now := m.cfg.Now()
 	for _, rec := range m.cfg.Table.Records() {
-		if rec.Node != m.cfg.Node && rec.Dead && m.cfg.Gone != nil && m.cfg.Gone(rec.Node) {
-			m.forget(ctx, rec, now)
+		switch {
+		case rec.Node == m.cfg.Node:
 			continue
-		}
-		if rec.Node == m.cfg.Node || rec.Dead || !now.After(time.UnixMilli(rec.Expiration).Add(m.cfg.MaxOffset)) {
+		case rec.Dead:
+			if m.cfg.Gone != nil && m.cfg.Gone(rec.Node) {
+				m.forget(ctx, rec, now)
+			}
+			continue
+		case !now.After(time.UnixMilli(rec.Expiration).Add(m.cfg.MaxOffset)):
 			continue
 		}
 		res, err := m.propose(ctx, Command{Op: OpIncrement, Node: rec.Node, Epoch: rec.Epoch, By: m.cfg.Node,

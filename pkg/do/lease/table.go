@@ -173,17 +173,21 @@ func (t *Table) Apply(c Command) Result {
 		delete(t.recs, c.Node)
 		t.floor = max(t.floor, rec.Epoch)
 		res.Accepted = true
-		close(t.changed)
-		t.changed = make(chan struct{})
+		t.notifyLocked()
 		return res
 	default:
 		return res
 	}
 	t.recs[c.Node] = rec
 	res.Record = rec
+	t.notifyLocked()
+	return res
+}
+
+// notifyLocked wakes the waiters of Changed; t.mu is held for writing.
+func (t *Table) notifyLocked() {
 	close(t.changed)
 	t.changed = make(chan struct{})
-	return res
 }
 
 // Get returns one node's record.
@@ -198,6 +202,10 @@ func (t *Table) Get(node string) (Record, bool) {
 func (t *Table) Records() []Record {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	return t.recordsLocked()
+}
+
+func (t *Table) recordsLocked() []Record {
 	out := slices.Collect(maps.Values(t.recs))
 	slices.SortFunc(out, func(a, b Record) int { return cmpString(a.Node, b.Node) })
 	return out
@@ -243,8 +251,10 @@ type snapshot struct {
 
 // Snapshot writes the whole table (records ordered by node id).
 func (t *Table) Snapshot(w io.Writer) error {
-	s := snapshot{Version: snapshotVersion1, Records: t.Records()}
-	if s.Floor = t.Floor(); s.Floor > 0 {
+	t.mu.RLock()
+	s := snapshot{Version: snapshotVersion1, Records: t.recordsLocked(), Floor: t.floor}
+	t.mu.RUnlock()
+	if s.Floor > 0 {
 		s.Version = snapshotVersion
 	}
 	b, err := json.Marshal(s)
@@ -275,8 +285,7 @@ func (t *Table) Restore(r io.Reader) error {
 	}
 	t.mu.Lock()
 	t.recs, t.floor = recs, s.Floor
-	close(t.changed)
-	t.changed = make(chan struct{})
+	t.notifyLocked()
 	t.mu.Unlock()
 	return nil
 }
